@@ -1,0 +1,1 @@
+"""dezero_lite: define-by-run autodiff on NumPy."""
