@@ -1,0 +1,188 @@
+"""One row per exported op: forward against NumPy, backward and second derivative
+against numerical gradients (with a random upstream gradient), broadcast variants."""
+import inspect
+
+import numpy as np
+import pytest
+
+import dezero_lite as dz
+import dezero_lite.functions as F
+from dezero_lite.utils import gradient_check, logsumexp
+
+rng = np.random.default_rng(0)
+
+
+def randn(*shape):
+    return rng.standard_normal(shape)
+
+
+def positive(*shape):
+    return rng.uniform(0.5, 2.0, shape)
+
+
+def away_from_zero(*shape):
+    """Values at least 0.2 from the kink of relu-like ops."""
+    return rng.choice([-1, 1], shape) * rng.uniform(0.2, 1.5, shape)
+
+
+def softmax_ref(x, axis=1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+LABELS = np.array([0, 2, 1, 2])
+BROADCASTS = [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)), ((3, 1), ())]
+BINARY = {
+    "add": (np.add, randn, randn),
+    "sub": (np.subtract, randn, randn),
+    "rsub": (lambda a, b: b - a, randn, randn),
+    "mul": (np.multiply, randn, randn),
+    "div": (np.divide, randn, positive),
+    "rdiv": (lambda a, b: b / a, positive, randn),
+    "pow": (np.power, positive, randn),      # with a Variable exponent
+    "rpow": (lambda a, b: b ** a, randn, positive),
+}
+
+# name: (f over Variables, inputs, NumPy reference, indices to differentiate)
+CASES = {}
+for name, (ref, gen0, gen1) in BINARY.items():
+    for s0, s1 in BROADCASTS:
+        f = getattr(F, name)
+        if name in ("pow", "rpow"):
+            f = (lambda g: lambda a, b: g(a, dz.as_variable(b)))(f)
+        CASES[f"{name}{s0}{s1}"] = (f, [gen0(*s0), gen1(*s1)], ref, (0, 1))
+CASES.update({
+    "neg": (F.neg, [randn(2, 3)], np.negative, (0,)),
+    "pow(const)": (lambda x: F.pow(x, 3), [randn(2, 3)], lambda x: x ** 3, (0,)),
+    "pow(const array)": (lambda x: F.pow(x, np.array([1.0, 2.0, 3.0])), [positive(2, 3)],
+                         lambda x: x ** np.array([1.0, 2.0, 3.0]), (0,)),
+    "square": (F.square, [randn(2, 3)], np.square, (0,)),
+    "exp": (F.exp, [randn(2, 3)], np.exp, (0,)),
+    "log": (F.log, [positive(2, 3)], np.log, (0,)),
+    "sin": (F.sin, [randn(2, 3)], np.sin, (0,)),
+    "cos": (F.cos, [randn(2, 3)], np.cos, (0,)),
+    "tanh": (F.tanh, [randn(2, 3)], np.tanh, (0,)),
+    "sigmoid": (F.sigmoid, [randn(2, 3)], lambda x: 1 / (1 + np.exp(-x)), (0,)),
+    "relu": (F.relu, [away_from_zero(2, 3)], lambda x: np.maximum(x, 0), (0,)),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.1), [away_from_zero(2, 3)],
+                   lambda x: np.where(x > 0, x, 0.1 * x), (0,)),
+    "clip": (lambda x: F.clip(x, -0.5, 0.5), [np.array([[-1.0, -0.3, 0.2], [0.7, 0.1, -0.8]])],
+             lambda x: np.clip(x, -0.5, 0.5), (0,)),
+    "reshape": (lambda x: F.reshape(x, (3, -1)), [randn(2, 3)], lambda x: x.reshape(3, 2), (0,)),
+    "transpose": (F.transpose, [randn(2, 3)], np.transpose, (0,)),
+    "transpose(axes)": (lambda x: F.transpose(x, (1, 2, 0)), [randn(2, 3, 4)],
+                        lambda x: x.transpose(1, 2, 0), (0,)),
+    "get_item": (lambda x: F.get_item(x, (slice(None), 1)), [randn(2, 3)], lambda x: x[:, 1], (0,)),
+    "get_item(fancy)": (lambda x: F.get_item(x, np.array([0, 2, 0])), [randn(3, 2)],
+                        lambda x: x[[0, 2, 0]], (0,)),
+    "expand_dims": (lambda x: F.expand_dims(x, 1), [randn(2, 3)], lambda x: x[:, None], (0,)),
+    "flatten": (F.flatten, [randn(2, 3, 2)], lambda x: x.reshape(2, 6), (0,)),
+    "broadcast_to": (lambda x: F.broadcast_to(x, (2, 3)), [randn(3)],
+                     lambda x: np.broadcast_to(x, (2, 3)), (0,)),
+    "sum_to": (lambda x: F.sum_to(x, (1, 3)), [randn(2, 3)], lambda x: x.sum(0, keepdims=True), (0,)),
+    "sum": (F.sum, [randn(2, 3)], np.sum, (0,)),
+    "sum(axis)": (lambda x: F.sum(x, axis=(0, 2)), [randn(2, 3, 4)], lambda x: x.sum((0, 2)), (0,)),
+    "sum(keepdims)": (lambda x: F.sum(x, axis=1, keepdims=True), [randn(2, 3)],
+                      lambda x: x.sum(1, keepdims=True), (0,)),
+    "mean": (lambda x: F.mean(x, axis=0), [randn(2, 3)], lambda x: x.mean(0), (0,)),
+    "average": (F.average, [randn(2, 3)], np.mean, (0,)),
+    "max": (lambda x: F.max(x, axis=1), [randn(2, 3)], lambda x: x.max(1), (0,)),
+    "max(all)": (F.max, [randn(2, 3)], np.max, (0,)),
+    "min": (lambda x: F.min(x, axis=0, keepdims=True), [randn(2, 3)],
+            lambda x: x.min(0, keepdims=True), (0,)),
+    "matmul": (F.matmul, [randn(2, 3), randn(3, 4)], np.matmul, (0, 1)),
+    "matmul(batched)": (F.matmul, [randn(2, 2, 3), randn(3, 4)], np.matmul, (0, 1)),
+    "matmul(1-d)": (F.matmul, [randn(3), randn(3, 4)], np.matmul, (0, 1)),
+    "matmul(vector)": (F.matmul, [randn(2, 3), randn(3)], np.matmul, (0, 1)),
+    "linear": (F.linear, [randn(2, 3), randn(3, 4), randn(4)], lambda x, W, b: x @ W + b, (0, 1, 2)),
+    "linear(nobias)": (F.linear, [randn(2, 3), randn(3, 4)], np.matmul, (0, 1)),
+    "softmax": (F.softmax, [randn(2, 3)], softmax_ref, (0,)),
+    "log_softmax": (F.log_softmax, [randn(2, 3)], lambda x: x - logsumexp(x, 1), (0,)),
+    "mean_squared_error": (F.mean_squared_error, [randn(4, 1), randn(4, 1)],
+                           lambda a, b: ((a - b) ** 2).sum() / 4, (0, 1)),
+    "softmax_cross_entropy": (lambda x: F.softmax_cross_entropy(x, LABELS), [randn(4, 3)],
+                              lambda x: -np.log(softmax_ref(x)[np.arange(4), LABELS]).mean(), (0,)),
+    "sigmoid_cross_entropy": (lambda x: F.sigmoid_cross_entropy(x, np.array([0, 1, 1, 0])),
+                              [randn(4)], lambda x: -np.mean(
+                                  np.array([0, 1, 1, 0]) * np.log(1 / (1 + np.exp(-x)))
+                                  + np.array([1, 0, 0, 1]) * np.log(1 - 1 / (1 + np.exp(-x)))), (0,)),
+    "binary_cross_entropy": (lambda p: F.binary_cross_entropy(p, np.array([0.0, 1, 1, 0])),
+                             [rng.uniform(0.1, 0.9, 4)], lambda p: -np.mean(
+                                 np.array([0, 1, 1, 0]) * np.log(p)
+                                 + np.array([1, 0, 0, 1]) * np.log(1 - p)), (0,)),
+    "accuracy": (lambda y: F.accuracy(y, np.array([1, 0, 2])),
+                 [np.array([[0.1, 0.9, 0.0], [0.3, 0.2, 0.5], [0.0, 0.1, 0.8]])],
+                 lambda y: np.mean(y.argmax(1) == np.array([1, 0, 2])), ()),
+    "dropout(test mode)": (lambda x: _in_test_mode(F.dropout, x), [randn(2, 3)], lambda x: x, (0,)),
+    "dropout(train)": (lambda x: _seeded(F.dropout, x, 0.25), [randn(20)],
+                       lambda x: _seeded(_dropout_ref, x, 0.25), (0,)),
+})
+
+
+def _in_test_mode(f, x):
+    with dz.test_mode():
+        return f(x)
+
+
+def _seeded(f, *args):
+    np.random.seed(0)  # the same mask on every call, so that numerical gradients make sense
+    return f(*args)
+
+
+def _dropout_ref(x, ratio):
+    return x * (np.random.rand(*x.shape) > ratio) / (1 - ratio)
+
+
+def exported_ops():
+    return {name for name, obj in vars(F).items()
+            if inspect.isfunction(obj) and obj.__module__ == F.__name__
+            and not name.startswith("_") and name.islower()}
+
+
+def test_every_exported_op_has_a_row():
+    covered = {name.split("(")[0] for name in CASES}
+    assert exported_ops() - covered == set()
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_forward_matches_numpy(name):
+    f, inputs, ref, _ = CASES[name]
+    y = f(*[dz.Variable(x) for x in inputs])
+    assert isinstance(y, dz.Variable) and isinstance(y.data, np.ndarray)
+    np.testing.assert_allclose(y.data, ref(*inputs), rtol=1e-12, atol=1e-12)
+
+
+def _with_input(f, inputs, i):
+    return lambda v: f(*inputs[:i], v, *inputs[i + 1:])
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_backward_matches_numerical_gradient(name):
+    f, inputs, _, wrt = CASES[name]
+    for i in wrt:
+        assert gradient_check(_with_input(f, inputs, i), inputs[i]), f"input {i}"
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if CASES[n][3]])
+def test_second_derivative_matches_numerical_gradient(name):
+    f, inputs, _, wrt = CASES[name]
+    for i in wrt:
+        g = _with_input(f, inputs, i)
+        gy = np.random.default_rng(1).standard_normal(np.shape(g(inputs[i]).data))
+
+        def first_derivative(v):
+            gx, = dz.grad(g(v), v, grad_outputs=gy, create_graph=True)
+            return gx
+
+        assert gradient_check(first_derivative, inputs[i], rtol=1e-3, atol=1e-4), f"input {i}"
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if CASES[n][3] and n != "pow(const array)"])
+def test_float32_in_float32_out(name):  # (a float64 constant array promotes, as in NumPy)
+    f, inputs, _, wrt = CASES[name]
+    xs = [dz.Variable(x.astype(np.float32)) for x in inputs]
+    y = f(*xs)
+    assert y.dtype == np.float32
+    y.backward()
+    for i in wrt:
+        assert xs[i].grad.dtype == np.float32 and xs[i].grad.shape == xs[i].shape
