@@ -165,16 +165,21 @@ class Variable:
             self.grad = seed
             return
         self.grad = None
-
-        def keep(var, gx):
-            if var.creator is None or retain_grad:
+        final = _backprop({self: seed}, create_graph, retain=True if retain_grad else ())
+        with using_config("enable_backprop", create_graph):
+            for var, gx in final.items():
                 var.grad = gx if var.grad is None else var.grad + gx
-
-        _backprop({self: seed}, keep, create_graph)
 
 
 class Parameter(Variable):
     """A Variable that a Layer trains."""
+
+    __slots__ = ()
+
+
+class Constant(Variable):
+    """An array or number given to a Function, wrapped: nobody can read its
+    gradient, so backward neither stores one nor needs to compute it."""
 
     __slots__ = ()
 
@@ -195,37 +200,26 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
     for y, gy in zip(outputs, grad_outputs):
         gy = Variable(np.ones_like(y.data)) if gy is None else as_variable(gy)
         seeds[y] = gy if y not in seeds else seeds[y] + gy
-    wanted = {x: None for x in inputs}
-
-    def keep(var, gx):
-        if var in wanted:
-            wanted[var] = gx
-
-    _backprop(seeds, keep, create_graph)
-    return tuple(wanted[x] for x in inputs)
+    final = _backprop(seeds, create_graph, retain=set(inputs))
+    return tuple(final.get(x) for x in inputs)
 
 
-def _backprop(seeds, keep, create_graph):
+def _backprop(seeds, create_graph, retain=()):
     """The backward loop shared by Variable.backward and grad.
 
-    Gradients collect in a dict, so that stale .grad values never leak into a
-    new pass. Functions come off a heap highest generation first: by then every
-    consumer of their outputs has run, so each output's gradient is complete.
-    keep(var, gx) is called once per variable with its final gradient.
+    Gradients collect in a table of their own, so that stale .grad values never
+    leak into a new pass. Functions come off a heap highest generation first:
+    by then every consumer of their outputs has run, so each output's gradient
+    is complete. Returns {variable: gradient} for the leaves reached and for the
+    variables in retain (every variable if retain is True).
     """
     grads = dict(seeds)
+    final = {}
     heap, seen, order = [], set(), itertools.count()
-
-    def push(f):
-        if f not in seen:
-            seen.add(f)
-            heapq.heappush(heap, (-f.generation, next(order), f))
-
     for y in seeds:
-        if y.creator is not None:
-            push(y.creator)
-        else:
-            keep(y, grads.pop(y))
+        if y.creator is not None and y.creator not in seen:
+            seen.add(y.creator)
+            heapq.heappush(heap, (-y.creator.generation, next(order), y.creator))
 
     with using_config("enable_backprop", create_graph):
         while heap:
@@ -234,36 +228,46 @@ def _backprop(seeds, keep, create_graph):
             for ref in f.outputs:
                 y = ref()
                 gy = None if y is None else grads.pop(y, None)
-                if gy is not None:
-                    keep(y, gy)
+                if gy is not None and (retain is True or y in retain):
+                    final[y] = gy
                 gys.append(gy)
             if None in gys:
                 # An output that was freed, or not used, contributes zero.
                 gys = [Variable(np.zeros(s, d)) if gy is None else gy
                        for gy, (s, d) in zip(gys, f.output_specs)]
             gxs = f.backward(*gys)
-            if not isinstance(gxs, tuple):
+            if type(gxs) is not tuple:
                 gxs = (gxs,)
             if len(gxs) != len(f.inputs):
                 raise ValueError(
                     f"{type(f).__name__}.backward returned {len(gxs)} gradients "
                     f"for {len(f.inputs)} inputs")
             for x, gx in zip(f.inputs, gxs):
-                if gx is None:
+                if gx is None or type(x) is Constant:
                     continue
                 if not isinstance(gx, Variable):
                     gx = Variable(as_array(gx))
-                if gx.shape != x.shape:
+                if gx.data.shape != x.data.shape:
                     raise ValueError(
                         f"{type(f).__name__}.backward returned a gradient of shape "
                         f"{gx.shape} for an input of shape {x.shape}")
                 old = grads.get(x)
                 grads[x] = gx if old is None else old + gx
-                if x.creator is not None:
-                    push(x.creator)
-        # What is left are the leaves, whose gradients are complete only now.
-        for x, gx in grads.items():
-            keep(x, gx)
+                creator = x.creator
+                if creator is not None and creator not in seen:
+                    seen.add(creator)
+                    heapq.heappush(heap, (-creator.generation, next(order), creator))
+    final.update(grads)  # what is left are the leaves
+    return final
+
+
+def _new_variable(data):
+    """A Variable for an array that a forward pass made (no type check needed)."""
+    v = object.__new__(Variable)
+    v.data = data
+    v.name = v.grad = v.creator = None
+    v.generation = 0
+    return v
 
 
 def _scalar_input(value, inputs):
@@ -294,21 +298,25 @@ class Function:
     outputs = ()
 
     def __call__(self, *inputs):
-        inputs = [x if isinstance(x, Variable) else Variable(_scalar_input(x, inputs))
-                  for x in inputs]
+        for x in inputs:
+            if not isinstance(x, Variable):
+                inputs = tuple([x if isinstance(x, Variable) else Constant(_scalar_input(x, inputs))
+                                for x in inputs])
+                break
         ys = self.forward(*[x.data for x in inputs])
-        if not isinstance(ys, tuple):
+        if type(ys) is not tuple:
             ys = (ys,)
-        outputs = [Variable(as_array(y)) for y in ys]
+        outputs = [_new_variable(y if type(y) is np.ndarray else as_array(y)) for y in ys]
         if _enable_backprop.get():
-            self.generation = max([x.generation for x in inputs])
-            for output in outputs:
-                output.set_creator(self)
+            self.generation = generation = max([x.generation for x in inputs])
+            for y in outputs:
+                y.creator = self
+                y.generation = generation + 1
             self.inputs = inputs
-            self.outputs = [weakref.ref(output) for output in outputs]
+            self.outputs = [weakref.ref(y) for y in outputs]
             if len(outputs) > 1:
                 self.output_specs = [(y.shape, y.dtype) for y in outputs]
-        return outputs if len(outputs) > 1 else outputs[0]
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def forward(self, *xs):
         raise NotImplementedError(f"{type(self).__name__} has no forward")

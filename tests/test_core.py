@@ -394,3 +394,13 @@ def test_curriculum_e_creator_links_lead_back():
     assert isinstance(y.creator, F.Square) and y.creator.inputs[0] is b
     assert b.creator.inputs[0] is a and a.creator.inputs[0] is x and x.creator is None
     assert [v.generation for v in (x, a, b, y)] == [0, 1, 2, 3]
+
+
+def test_importing_the_package_costs_numpy_and_nothing_else():
+    import subprocess
+    import sys
+    code = ("import sys; import dezero_lite; "
+            "print(sorted({m.split('.')[0] for m in sys.modules if not m.startswith('_')}"
+            " - set(sys.stdlib_module_names)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert eval(out.stdout) == ["dezero_lite", "numpy"]

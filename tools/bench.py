@@ -1,0 +1,342 @@
+"""Benchmarks: dezero_lite against hand-written NumPy and, when installed, PyTorch (CPU).
+
+    python tools/bench.py                 # everything, a table of medians and ratios
+    python tools/bench.py --quick         # smaller sizes, fewer repeats
+    python tools/bench.py --json out.json --only chain fanin
+
+Every workload first checks that all contestants compute the same gradients, then
+times them interleaved run by run (these machines are shared and noisy) and reports
+medians. Ratios are against hand-written NumPy, the floor for any framework on NumPy.
+"""
+import os
+
+# One BLAS thread for every contestant: on a small shared machine, threads that
+# spin waiting for a busy core make matrix products slow and erratic.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import dezero_lite as dz  # noqa: E402
+import dezero_lite.functions as F  # noqa: E402
+from dezero_lite.models import MLP  # noqa: E402
+from dezero_lite.optimizers import SGD  # noqa: E402
+
+try:
+    import torch
+    torch.set_num_threads(1)
+except ImportError:
+    torch = None
+
+
+# Each contestant maker returns run(), which does the work once and returns the gradient(s).
+
+def chain_numpy(n):
+    def run():
+        x = np.array(0.5)
+        xs = []
+        for _ in range(n):
+            xs.append(x)
+            x = np.sin(x)
+        g = np.array(1.0)
+        for x in reversed(xs):
+            g = g * np.cos(x)
+        return g
+    return run
+
+
+def chain_dezero(n):
+    def run():
+        x = dz.Variable(np.array(0.5))
+        y = x
+        for _ in range(n):
+            y = F.sin(y)
+        y.backward()
+        return x.grad.data
+    return run
+
+
+def chain_torch(n):
+    def run():
+        x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = torch.sin(y)
+        y.backward()
+        return x.grad.numpy()
+    return run
+
+
+def _tree_sum(terms):
+    while len(terms) > 1:
+        pairs = [terms[i] + terms[i + 1] for i in range(0, len(terms) - 1, 2)]
+        terms = pairs + terms[len(pairs) * 2:]
+    return terms[0]
+
+
+def fanin_numpy(n):
+    def run():
+        x = np.array(0.5)
+        terms = [np.sin(x) for _ in range(n)]
+        _tree_sum(terms)
+        # backward: the sum passes 1 to every branch, each branch gives cos(x)
+        g = np.array(0.0)
+        for _ in range(n):
+            g = g + np.cos(x)
+        return g
+    return run
+
+
+def fanin_dezero(n):
+    def run():
+        x = dz.Variable(np.array(0.5))
+        _tree_sum([F.sin(x) for _ in range(n)]).backward()
+        return x.grad.data
+    return run
+
+
+def fanin_torch(n):
+    def run():
+        x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+        _tree_sum([torch.sin(x) for _ in range(n)]).backward()
+        return x.grad.numpy()
+    return run
+
+
+def _mlp_data(n_in, n_out, batch=100, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, n_in)).astype(np.float32)
+    t = rng.integers(0, n_out, batch)
+    return x, t
+
+
+def _mlp_weights(sizes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal((i, o)).astype(np.float32) * np.float32(np.sqrt(1 / i)),
+             np.zeros(o, np.float32)) for i, o in zip(sizes[:-1], sizes[1:])]
+
+
+def mlp_numpy(sizes, lr=0.1):
+    """Two-layer sigmoid MLP, softmax cross-entropy, one SGD step, all by hand."""
+    (W1, b1), (W2, b2) = _mlp_weights(sizes)
+    x, t = _mlp_data(sizes[0], sizes[-1])
+
+    def run():
+        h = x @ W1 + b1
+        a = np.tanh(h * 0.5) * 0.5 + 0.5
+        y = a @ W2 + b2
+        p = np.exp(y - y.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        gy = p
+        gy[np.arange(len(t)), t] -= 1
+        gy /= len(t)
+        gW2, gb2 = a.T @ gy, gy.sum(axis=0)
+        ga = gy @ W2.T
+        gh = ga * a * (1 - a)
+        gW1, gb1 = x.T @ gh, gh.sum(axis=0)
+        for p_, g in ((W1, gW1), (b1, gb1), (W2, gW2), (b2, gb2)):
+            p_ -= lr * g
+        return gW1
+    return run
+
+
+def _dezero_mlp(sizes):
+    model = MLP(sizes[1:])
+    x, t = _mlp_data(sizes[0], sizes[-1])
+    model(x)  # creates the weights, then we overwrite them to match the others
+    for layer, (W, b) in zip(model.layers, _mlp_weights(sizes)):
+        layer.W.data[...] = W
+        layer.b.data[...] = b
+    return model, x, t
+
+
+def mlp_dezero(sizes, lr=0.1):
+    model, x, t = _dezero_mlp(sizes)
+    opt = SGD(lr).setup(model)
+
+    def run():
+        loss = F.softmax_cross_entropy(model(x), t)
+        model.cleargrads()
+        loss.backward()
+        opt.update()
+        return model.layers[0].W.grad.data
+    return run
+
+
+def mlp_torch(sizes, lr=0.1):
+    (W1, b1), (W2, b2) = [(torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True))
+                          for W, b in _mlp_weights(sizes)]
+    x, t = _mlp_data(sizes[0], sizes[-1])
+    x, t = torch.tensor(x), torch.tensor(t)
+    params = [W1, b1, W2, b2]
+    opt = torch.optim.SGD(params, lr=lr)
+
+    def run():
+        y = torch.sigmoid(x @ W1 + b1) @ W2 + b2
+        loss = torch.nn.functional.cross_entropy(y, t)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return W1.grad.numpy().copy()
+    return run
+
+
+def newton_numpy():
+    def run():
+        x = 2.0
+        for _ in range(10):
+            x -= (4 * x ** 3 - 4 * x) / (12 * x ** 2 - 4)
+        return np.array(x)
+    return run
+
+
+def newton_dezero():
+    def run():
+        x = dz.Variable(np.array(2.0))
+        for _ in range(10):
+            y = x ** 4 - 2 * x ** 2
+            gx, = dz.grad(y, x, create_graph=True)
+            gx2, = dz.grad(gx, x)
+            x.data -= gx.data / gx2.data
+        return x.data
+    return run
+
+
+def newton_torch():
+    def run():
+        x = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+        for _ in range(10):
+            y = x ** 4 - 2 * x ** 2
+            gx, = torch.autograd.grad(y, x, create_graph=True)
+            gx2, = torch.autograd.grad(gx, x)
+            with torch.no_grad():
+                x -= gx / gx2
+        return x.detach().numpy()
+    return run
+
+
+def nograd_dezero(grad_mode):
+    model, x, _ = _dezero_mlp((64, 100, 10))
+
+    def run():
+        if grad_mode:
+            return model(x).data
+        with dz.no_grad():
+            return model(x).data
+    return run
+
+
+def workloads(quick):
+    chain_ns = (1_000, 10_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
+    fanin_ns = (1_000, 4_000) if quick else (1_000, 4_000, 16_000)
+    w = {}
+    for n in chain_ns:
+        w[f"chain {n:,}"] = ("chain", n, {"numpy": chain_numpy(n), "dezero_lite": chain_dezero(n),
+                                          "torch": torch and chain_torch(n)})
+    for n in fanin_ns:
+        w[f"fanin {n:,}"] = ("fanin", 2 * n - 1, {"numpy": fanin_numpy(n),
+                                                  "dezero_lite": fanin_dezero(n),
+                                                  "torch": torch and fanin_torch(n)})
+    for sizes in ((64, 100, 10), (784, 1000, 10)):
+        name = "mlp " + "-".join(map(str, sizes))
+        w[name] = ("mlp", 1, {"numpy": mlp_numpy(sizes), "dezero_lite": mlp_dezero(sizes),
+                              "torch": torch and mlp_torch(sizes)})
+    w["newton x10"] = ("newton", 1, {"numpy": newton_numpy(), "dezero_lite": newton_dezero(),
+                                     "torch": torch and newton_torch()})
+    return w
+
+
+def check_same(name, runs):
+    """Every contestant must compute the same gradient before anything is timed.
+
+    The MLP contestants take one SGD step per run, so each is compared on its first
+    run, from the same weights."""
+    results = {who: np.asarray(run(), dtype=np.float64) for who, run in runs.items()}
+    ref = results["numpy"]
+    for who, got in results.items():
+        if not np.allclose(got, ref, rtol=1e-4, atol=1e-6):
+            raise SystemExit(f"{name}: {who} computes {got.ravel()[:4]}..., numpy {ref.ravel()[:4]}...")
+
+
+def time_interleaved(runs, repeats):
+    times = {who: [] for who in runs}
+    for _ in range(repeats):
+        for who, run in runs.items():
+            gc.collect()
+            start = time.perf_counter()
+            run()
+            times[who].append(time.perf_counter() - start)
+    return {who: statistics.median(ts) for who, ts in times.items()}
+
+
+def memory_growth(steps=1000):
+    """Traced memory after step 100 and after the last, for small-MLP training."""
+    run = mlp_dezero((64, 100, 10))
+    tracemalloc.start()
+    for i in range(steps):
+        run()
+        if i == 99:
+            at_100 = tracemalloc.get_traced_memory()[0]
+    now, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"after 100 steps (KiB)": at_100 / 1024, f"after {steps} steps (KiB)": now / 1024,
+            "peak (KiB)": peak / 1024}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smaller sizes and 3 repeats")
+    ap.add_argument("--repeats", type=int, help="runs per contestant (default 7, or 3 with --quick)")
+    ap.add_argument("--only", nargs="*", help="workload kinds: chain fanin mlp newton nograd memory")
+    ap.add_argument("--json", help="also write the results to this JSON file")
+    args = ap.parse_args(argv)
+    repeats = args.repeats or (3 if args.quick else 7)
+    only = set(args.only or ["chain", "fanin", "mlp", "newton", "nograd", "memory"])
+
+    print(f"dezero_lite benchmark: numpy {np.__version__}, "
+          f"torch {torch.__version__ if torch else 'not installed'}, python {sys.version.split()[0]}, "
+          f"median of {repeats} interleaved runs")
+    print(f"{'workload':<24}{'numpy':>12}{'dezero_lite':>14}{'torch':>12}{'dz/numpy':>10}{'dz/torch':>10}")
+    results = {}
+    for name, (kind, nodes, runs) in workloads(args.quick).items():
+        if kind not in only:
+            continue
+        runs = {who: run for who, run in runs.items() if run}
+        check_same(name, runs)
+        med = time_interleaved(runs, repeats if nodes < 500_000 else max(1, repeats // 3))
+        per = {who: t / nodes * 1e6 for who, t in med.items()}   # microseconds per node (or per run)
+        unit = "us/node" if nodes > 1 else "ms/run"
+        shown = per if nodes > 1 else {who: t * 1e3 for who, t in med.items()}
+        results[name] = {"unit": unit, **shown,
+                         "ratio_to_numpy": med["dezero_lite"] / med["numpy"]}
+        if "torch" in med:
+            results[name]["ratio_to_torch"] = med["dezero_lite"] / med["torch"]
+        torch_cell = f"{shown['torch']:>12.3f}" if "torch" in shown else f"{'-':>12}"
+        torch_ratio = f"{results[name]['ratio_to_torch']:>10.2f}" if "torch" in shown else f"{'-':>10}"
+        print(f"{name:<24}{shown['numpy']:>12.3f}{shown['dezero_lite']:>14.3f}{torch_cell}"
+              f"{results[name]['ratio_to_numpy']:>10.2f}{torch_ratio}   {unit}", flush=True)
+    if "nograd" in only:
+        runs = {"graph": nograd_dezero(True), "no_grad": nograd_dezero(False)}
+        med = time_interleaved(runs, repeats * 20)
+        results["no_grad speedup"] = med["graph"] / med["no_grad"]
+        print(f"small-MLP forward, with a graph / under no_grad(): {results['no_grad speedup']:.2f}x")
+    if "memory" in only:
+        results["memory"] = memory_growth()
+        print("memory over 1,000 small-MLP steps: " +
+              ", ".join(f"{k} {v:.0f}" for k, v in results["memory"].items()))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return results
+
+
+if __name__ == "__main__":
+    main()
