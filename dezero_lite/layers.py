@@ -1,0 +1,191 @@
+"""Layers: objects that own Parameters (found by attribute) and compute with them."""
+import os
+import tempfile
+
+import numpy as np
+
+import dezero_lite.functions as F
+from dezero_lite.core import Parameter, Variable
+
+
+class Layer:
+    """Base class. Parameters and sub-layers assigned as attributes are tracked in assignment order."""
+
+    def __init__(self):
+        object.__setattr__(self, "_params", {})  # name -> None: an ordered set
+
+    def __setattr__(self, name, value):
+        if "_params" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
+                               f"before setting attributes")
+        if isinstance(value, (Parameter, Layer)):
+            self._params[name] = None
+        else:
+            self._params.pop(name, None)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        self._params.pop(name, None)
+        object.__delattr__(self, name)
+
+    def __call__(self, *inputs):
+        return self.forward(*inputs)
+
+    def forward(self, *inputs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def named_params(self, prefix=""):
+        """Yield (path, Parameter) pairs such as ('l0/W', W), depth first in assignment order."""
+        for name in self._params:
+            obj = self.__dict__[name]
+            path = prefix + name
+            if isinstance(obj, Layer):
+                yield from obj.named_params(path + "/")
+            else:
+                yield path, obj
+
+    def params(self):
+        """Yield every Parameter of this layer and its sub-layers."""
+        for _, p in self.named_params():
+            yield p
+
+    def named_layers(self):
+        """The direct sub-layers as (name, Layer) pairs."""
+        return [(n, self.__dict__[n]) for n in self._params if isinstance(self.__dict__[n], Layer)]
+
+    def cleargrads(self):
+        for p in self.params():
+            p.cleargrad()
+
+    def to_cpu(self):
+        for p in self.params():
+            p.to_cpu()
+        return self
+
+    def to_gpu(self):
+        for p in self.params():
+            p.to_gpu()
+        return self
+
+    def _flatten_params(self, params_dict, parent_key=""):
+        """DeZero's name for filling a dict path -> Parameter."""
+        params_dict.update(self.named_params(parent_key + "/" if parent_key else ""))
+
+    def save_weights(self, path):
+        """Write the parameters to an .npz file atomically (a temporary file, then a rename)."""
+        from dezero_lite import cuda
+        arrays = {}
+        for name, p in self.named_params():
+            if p.data is None:
+                raise ValueError(f"cannot save: parameter {name} is not created yet (a layer such as "
+                                 f"Linear makes its weight at the first call); run the model on one "
+                                 f"input batch before save_weights")
+            arrays[name] = cuda.as_numpy(p.data)
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            path += ".npz"  # np.savez would add it to the temporary file's name otherwise
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"cannot save weights to {path}: folder {folder} does not exist; "
+                                    f"create it first")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            # mkstemp makes the file private; give it the mode a plain open() would have
+            mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    def load_weights(self, path):
+        """Load parameters saved by save_weights; any mismatch raises before anything is changed."""
+        from dezero_lite import cuda
+        path = os.fspath(path)
+        if not os.path.exists(path) and os.path.exists(path + ".npz"):
+            path += ".npz"
+        with np.load(path, allow_pickle=False) as npz:
+            loaded = {k: npz[k] for k in npz.files}
+        params = dict(self.named_params())
+        problems = []
+        missing = [k for k in params if k not in loaded]
+        extra = [k for k in loaded if k not in params]
+        if missing:
+            problems.append(f"missing from the file: {', '.join(missing)}")
+        if extra:
+            problems.append(f"in the file but not in the model: {', '.join(extra)}")
+        for k, p in params.items():
+            if k in loaded and p.data is not None and loaded[k].shape != p.data.shape:
+                problems.append(f"{k} has shape {loaded[k].shape} in the file but "
+                                f"{p.data.shape} in the model")
+        if problems:
+            raise ValueError(f"cannot load {path} into {type(self).__name__}: " + "; ".join(problems))
+        for k, p in params.items():
+            arr = loaded[k] if p.data is None else loaded[k].astype(p.data.dtype, copy=False)
+            on_gpu = p.data is not None and cuda.get_array_module(p.data) is not np
+            p.data = cuda.as_cupy(arr) if on_gpu else arr
+
+    def count_params(self):
+        """Number of scalar weights created so far."""
+        return int(sum(p.data.size for p in self.params() if p.data is not None))
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        return "\n".join(self._repr_lines(type(self).__name__, ""))
+
+    def _repr_lines(self, title, indent):
+        n = self.count_params()
+        lazy = sum(1 for p in self.params() if p.data is None)
+        head = f"{indent}{title}({self.extra_repr()})  # {n} parameters"
+        if lazy:
+            head += f", {lazy} not created until the first call"
+        lines = [head]
+        for name in self._params:
+            obj = self.__dict__[name]
+            if isinstance(obj, Layer):
+                lines += obj._repr_lines(f"{name}: {type(obj).__name__}", indent + "  ")
+            elif obj.data is None:
+                lines.append(f"{indent}  {name}: not created yet")
+            else:
+                lines.append(f"{indent}  {name}: {tuple(obj.data.shape)} {obj.data.dtype}")
+        return lines
+
+
+class Linear(Layer):
+    """y = x @ W + b. W (in_size, out_size) is made at the first call if in_size is not given."""
+
+    def __init__(self, out_size, nobias=False, dtype=np.float32, in_size=None):
+        super().__init__()
+        self.in_size = in_size
+        self.out_size = out_size
+        self.dtype = np.dtype(dtype)
+        self.W = Parameter(None, name="W")
+        if in_size is not None:
+            self._init_W()
+        self.b = None if nobias else Parameter(np.zeros(out_size, dtype=self.dtype), name="b")
+
+    def _init_W(self, xp=np):
+        scale = np.sqrt(1.0 / self.in_size)
+        W = np.random.randn(self.in_size, self.out_size) * scale
+        self.W.data = xp.asarray(W.astype(self.dtype))
+
+    def forward(self, x):
+        if not isinstance(x, Variable):
+            # raw batches (float64 or int from a data set) take the layer's dtype
+            x = np.asarray(x) if not hasattr(x, "dtype") else x
+            if x.dtype != self.dtype:
+                x = x.astype(self.dtype)
+        if self.W.data is None:
+            self.in_size = x.shape[-1]
+            from dezero_lite import cuda
+            self._init_W(cuda.get_array_module(x))
+        return F.linear(x, self.W, self.b)
+
+    def extra_repr(self):
+        b = ", nobias=True" if self.b is None else ""
+        return f"out_size={self.out_size}, in_size={self.in_size}{b}, dtype={self.dtype.name}"

@@ -1,0 +1,190 @@
+"""Optimizers that update a model's parameters from their gradients, and hooks that edit gradients first."""
+import math
+import weakref
+
+import numpy as np
+
+from dezero_lite.core import Variable
+
+
+class Optimizer:
+    """Base class: `setup(target)`, then `update()` after each backward pass.
+
+    `target` is anything with `params()` (a Layer or Model). Per-parameter state
+    (momentum, running averages) is held in a WeakKeyDictionary keyed by the
+    parameter itself: a replaced parameter starts afresh and its old state goes
+    with it. Parameters whose grad is None are skipped.
+    """
+
+    def __init__(self):
+        self.target = None
+        self.hooks = []
+        self.state = weakref.WeakKeyDictionary()
+
+    def setup(self, target):
+        if not hasattr(target, "params"):
+            raise TypeError(f"an optimizer needs a target with params() (a Layer or Model), "
+                            f"got {type(target).__name__}")
+        self.target = target
+        self.state = weakref.WeakKeyDictionary()
+        return self
+
+    def update(self):
+        if self.target is None:
+            raise RuntimeError("call optimizer.setup(model) before update()")
+        params = [p for p in self.target.params() if p.grad is not None]
+        for f in self.hooks:
+            f(params)
+        for p in params:
+            if p.grad is not None:  # a hook may drop grads
+                self.update_one(p)
+
+    def update_one(self, param):
+        raise NotImplementedError(f"{type(self).__name__} must define update_one(param)")
+
+    def add_hook(self, f):
+        self.hooks.append(f)
+
+    def param_state(self, param, *names):
+        """The state dict of `param`, holding arrays `names` (zeros at first); fresh if the shape changed."""
+        st = self.state.get(param)
+        if st is None or any(st[n].shape != param.data.shape for n in names):
+            st = self.state[param] = {n: np.zeros_like(param.data) for n in names}
+        return st
+
+
+class SGD(Optimizer):
+    """W <- W - lr * dW."""
+
+    def __init__(self, lr=0.01):
+        super().__init__()
+        self.lr = lr
+
+    def update_one(self, param):
+        param.data -= self.lr * param.grad.data
+
+
+class MomentumSGD(Optimizer):
+    """v <- momentum * v - lr * dW; W <- W + v."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        super().__init__()
+        self.lr = lr
+        self.momentum = momentum
+
+    def update_one(self, param):
+        v = self.param_state(param, "v")["v"]
+        v *= self.momentum
+        v -= self.lr * param.grad.data
+        param.data += v
+
+
+class AdaGrad(Optimizer):
+    """h <- h + dW**2; W <- W - lr * dW / (sqrt(h) + eps)."""
+
+    def __init__(self, lr=0.001, eps=1e-8):
+        super().__init__()
+        self.lr = lr
+        self.eps = eps
+
+    def update_one(self, param):
+        h = self.param_state(param, "h")["h"]
+        grad = param.grad.data
+        h += grad * grad
+        param.data -= self.lr * grad / (np.sqrt(h) + self.eps)
+
+
+class AdaDelta(Optimizer):
+    """Zeiler's AdaDelta: step = sqrt(E[dx**2] + eps) / sqrt(E[g**2] + eps) * g, no learning rate."""
+
+    def __init__(self, rho=0.95, eps=1e-6):
+        super().__init__()
+        self.rho = rho
+        self.eps = eps
+
+    def update_one(self, param):
+        st = self.param_state(param, "msg", "msdx")
+        msg, msdx = st["msg"], st["msdx"]
+        rho, eps, grad = self.rho, self.eps, param.grad.data
+        msg *= rho
+        msg += (1 - rho) * grad * grad
+        dx = np.sqrt((msdx + eps) / (msg + eps)) * grad
+        msdx *= rho
+        msdx += (1 - rho) * dx * dx
+        param.data -= dx
+
+
+class Adam(Optimizer):
+    """Adam with bias correction; each parameter counts its own steps."""
+
+    def __init__(self, alpha=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__()
+        self.t = 0
+        self.alpha = alpha
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+
+    def update(self):
+        self.t += 1
+        super().update()
+
+    @property
+    def lr(self):
+        """The bias-corrected step size after `t` updates (as DeZero's `Adam.lr`)."""
+        return self._lr(max(self.t, 1))
+
+    def _lr(self, t):
+        fix1 = 1.0 - math.pow(self.beta1, t)
+        fix2 = 1.0 - math.pow(self.beta2, t)
+        return self.alpha * math.sqrt(fix2) / fix1
+
+    def update_one(self, param):
+        st = self.param_state(param, "m", "v")
+        m, v = st["m"], st["v"]
+        st["t"] = st.get("t", 0) + 1
+        grad = param.grad.data
+        m += (1 - self.beta1) * (grad - m)
+        v += (1 - self.beta2) * (grad * grad - v)
+        param.data -= self._lr(st["t"]) * m / (np.sqrt(v) + self.eps)
+
+
+class WeightDecay:
+    """Hook: adds rate * W to each gradient (L2 regularization of 0.5 * rate * ||W||**2)."""
+
+    def __init__(self, rate):
+        self.rate = rate
+
+    def __call__(self, params):
+        for p in params:  # new grads, not +=: two parameters may share one gradient object
+            p.grad = Variable(p.grad.data + self.rate * p.data)
+
+
+class ClipGrad:
+    """Hook: scales all gradients down together so that their joint L2 norm is at most max_norm."""
+
+    def __init__(self, max_norm):
+        self.max_norm = max_norm
+
+    def __call__(self, params):
+        total = math.sqrt(sum(float((p.grad.data ** 2).sum()) for p in params))
+        rate = self.max_norm / (total + 1e-6)
+        if rate < 1:
+            for p in params:
+                p.grad = Variable(p.grad.data * rate)
+
+
+class FreezeParam:
+    """Hook: the given layers or parameters get no update (their grads are dropped before the step)."""
+
+    def __init__(self, *layers):
+        self.freeze_params = []
+        for obj in layers:
+            if hasattr(obj, "params"):
+                self.freeze_params.extend(obj.params())
+            else:
+                self.freeze_params.append(obj)
+
+    def __call__(self, params):
+        for p in self.freeze_params:
+            p.grad = None
