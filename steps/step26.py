@@ -1,0 +1,248 @@
+"""Step 26: memory: weak references, retain_grad and no_grad.
+
+Builds on step 25 (generations). Three ways to hold less memory, none changing a gradient.
+
+1. A Variable points to its creator and the creator pointed back to its outputs: a
+   reference cycle, which CPython frees only when its cycle collector happens to run. A
+   Function now holds its outputs by `weakref.ref`, so a graph is freed the moment its
+   last output goes, by reference counting alone.
+2. Most gradients are needed only while backward passes them on; `backward()` now drops
+   the gradients of intermediate Variables and keeps those of the inputs (leaves), unless
+   `backward(retain_grad=True)`.
+3. For inference no graph is needed at all: a `Config` class holds the switch
+   `enable_backprop`, `using_config(name, value)` sets it inside a `with` block and puts
+   it back afterwards, and `no_grad()` is the usual shorthand. (The package keeps this
+   switch per thread; here it is one global for simplicity.)
+"""
+import contextlib
+import gc
+import heapq
+import weakref
+
+import numpy as np
+
+
+class Config:
+    """Switches read by every Function call."""
+    enable_backprop = True
+
+
+@contextlib.contextmanager
+def using_config(name, value):
+    """Set Config.<name> to value inside a with block, and restore it even on an error."""
+    old_value = getattr(Config, name)
+    setattr(Config, name, value)
+    try:
+        yield
+    finally:
+        setattr(Config, name, old_value)
+
+
+def no_grad():
+    """Inside `with no_grad():` Functions compute values but build no graph."""
+    return using_config("enable_backprop", False)
+
+
+def as_array(x):
+    """Turn a NumPy or Python scalar into a 0-dim ndarray; leave arrays alone."""
+    if np.isscalar(x):
+        return np.array(x)
+    return x
+
+
+class Variable:
+    """A box around an ndarray, with its gradient and the Function that made it."""
+
+    def __init__(self, data):
+        if data is not None and not isinstance(data, np.ndarray):
+            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                            f"wrap the value in np.array(...)")
+        self.data = data
+        self.grad = None  # filled in by backward
+        self.creator = None  # the Function that made this Variable; None for inputs
+        self.generation = 0  # the longest chain of Functions back to an input
+
+    def set_creator(self, func):
+        self.creator = func
+        self.generation = func.generation + 1
+
+    def cleargrad(self):
+        """Forget the gradient, before using this Variable in a new computation."""
+        self.grad = None
+
+    def backward(self, retain_grad=False):
+        """Walk back from self, latest generation first, each Function once."""
+        if self.grad is None:
+            self.grad = np.ones_like(self.data)  # dy/dy = 1, so no set-up by hand
+        funcs = []
+        seen = set()
+
+        def add_func(f):
+            if f not in seen:
+                seen.add(f)
+                # heapq pops the smallest, so negate; len(seen) breaks ties, first found first
+                heapq.heappush(funcs, (-f.generation, len(seen), f))
+
+        if self.creator is not None:  # a leaf has nothing to walk
+            add_func(self.creator)
+        while funcs:
+            f = heapq.heappop(funcs)[2]
+            gys = [output().grad for output in f.outputs]  # output() follows the weakref
+            gxs = f.backward(*gys)
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            for x, gx in zip(f.inputs, gxs):
+                if x.grad is None:
+                    x.grad = gx
+                else:
+                    x.grad = x.grad + gx  # sum over paths (+= could alter a shared array)
+                if x.creator is not None:
+                    add_func(x.creator)
+            if not retain_grad:  # only leaves keep their gradients
+                for y in f.outputs:
+                    y().grad = None  # no longer needed once f has passed it on
+
+
+class Function:
+    """Unwrap the input, compute with `forward`, wrap the output; `backward` goes back."""
+
+    def __call__(self, *inputs):
+        xs = [x.data for x in inputs]
+        ys = self.forward(*xs)
+        if not isinstance(ys, tuple):
+            ys = (ys,)
+        outputs = [Variable(as_array(y)) for y in ys]  # 0-dim results come back as scalars
+        if Config.enable_backprop:  # otherwise keep nothing: no graph, no memory held
+            self.generation = max(x.generation for x in inputs)
+            for output in outputs:
+                output.set_creator(self)  # the link that lets backward find its way back
+            self.inputs = inputs  # backward needs the values it was called on
+            self.outputs = [weakref.ref(output) for output in outputs]  # no cycle with them
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    def forward(self, *xs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(*xs)")
+
+    def backward(self, *gys):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(*gys)")
+
+
+class Square(Function):
+    def forward(self, x):
+        return x ** 2
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        gx = 2 * x * gy
+        return gx
+
+
+class Exp(Function):
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        gx = np.exp(x) * gy
+        return gx
+
+
+class Add(Function):
+    def forward(self, x0, x1):
+        y = x0 + x1
+        return y
+
+    def backward(self, gy):
+        return gy, gy
+
+
+def square(x):
+    """x ** 2, with a new Square object for every call."""
+    return Square()(x)
+
+
+def exp(x):
+    """e ** x, with a new Exp object for every call."""
+    return Exp()(x)
+
+
+def add(x0, x1):
+    """x0 + x1."""
+    return Add()(x0, x1)
+
+
+def numerical_diff(f, x, eps=1e-4):
+    """Central difference (f(x + eps) - f(x - eps)) / (2 * eps) at a 0-dim Variable x."""
+    y0 = f(Variable(as_array(x.data - eps)))  # 0-dim minus float is a NumPy scalar
+    y1 = f(Variable(as_array(x.data + eps)))
+    return (y1.data - y0.data) / (2 * eps)
+
+
+# 1. With weakrefs the Function goes as soon as y goes, without the cycle collector.
+gc.disable()  # so that only reference counting frees anything below
+try:
+    x = Variable(np.array(2.0))
+    y = square(x)
+    f_ref = weakref.ref(y.creator)
+    del y
+    freed_at_once = f_ref() is None
+
+    class StrongSquare(Square):
+        """A Square that also holds its output strongly, as step 25 did."""
+
+        def __call__(self, *inputs):
+            output = super().__call__(*inputs)
+            self.strong_outputs = [output]  # output -> creator -> output: a cycle
+            return output
+
+    y = StrongSquare()(x)
+    strong_ref = weakref.ref(y.creator)
+    del y
+    kept_by_cycle = strong_ref() is not None
+    gc.collect()
+    freed_by_collector = strong_ref() is None
+finally:
+    gc.enable()
+print("weakref outputs: Function freed when y is deleted:", freed_at_once)
+print("strong outputs: still alive after del:", kept_by_cycle,
+      "; freed by gc.collect():", freed_by_collector)
+
+# 2. Only the leaves keep their gradients unless retain_grad=True.
+x0 = Variable(np.array(1.0))
+x1 = Variable(np.array(1.0))
+t = add(x0, x1)
+y = add(x0, t)
+y.backward()
+print("after backward(): y.grad", y.grad, " t.grad", t.grad, " x0.grad", x0.grad,
+      " x1.grad", x1.grad)
+dropped = (y.grad, t.grad)
+x0.cleargrad()
+x1.cleargrad()
+y = add(x0, add(x0, x1))
+y.backward(retain_grad=True)
+t = y.creator.inputs[1]
+print("after backward(retain_grad=True): y.grad", y.grad, " t.grad", t.grad)
+retained = (y.grad, t.grad)
+
+# 3. No graph under no_grad: no creator, and the Function keeps no inputs.
+x = Variable(np.ones((100, 100)))
+f = Square()
+with no_grad():
+    y = f(x)
+print("under no_grad: y.creator is", y.creator, "; f kept inputs:", hasattr(f, "inputs"))
+try:
+    with using_config("enable_backprop", False):
+        raise ValueError("an error inside the block")
+except ValueError:
+    pass
+print("after a with block that raised, enable_backprop is", Config.enable_backprop)
+z = square(x)
+
+assert freed_at_once and kept_by_cycle and freed_by_collector
+assert dropped == (None, None) and x0.grad == 2.0 and x1.grad == 1.0
+assert retained == (1.0, 1.0)
+assert y.creator is None and not hasattr(f, "inputs") and y.generation == 0
+assert np.array_equal(y.data, np.ones((100, 100)))
+assert Config.enable_backprop is True
+assert type(z.creator) is Square and isinstance(z.creator.outputs[0], weakref.ref)
+assert z.creator.outputs[0]() is z
