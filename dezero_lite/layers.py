@@ -188,4 +188,5 @@ class Linear(Layer):
 
     def extra_repr(self):
         b = ", nobias=True" if self.b is None else ""
-        return f"out_size={self.out_size}, in_size={self.in_size}{b}, dtype={self.dtype.name}"
+        in_size = self.in_size if self.W.data is None else self.W.shape[0]  # load_weights may set W
+        return f"out_size={self.out_size}, in_size={in_size}{b}, dtype={self.dtype.name}"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dezero_lite.graph import get_dot_graph, plot_dot_graph  # noqa: F401
+from dezero_lite.graph import GraphvizNotFoundError, get_dot_graph, plot_dot_graph  # noqa: F401
 from dezero_lite.numerical import gradient_check, numerical_grad  # noqa: F401
 
 
