@@ -3,7 +3,6 @@
 Ops live in functions.py, which imports this module and binds the operators to
 Variable; this module imports no op module.
 """
-import contextlib
 import contextvars
 import heapq
 import itertools
@@ -40,15 +39,17 @@ class Config(metaclass=_ConfigMeta):
     """Modes read as Config.enable_backprop and Config.train (per thread and task)."""
 
 
-@contextlib.contextmanager
-def using_config(name, value):
+class using_config:
     """Set a Config mode for the duration of a with block."""
-    var = _setting(name)
-    token = var.set(value)
-    try:
-        yield
-    finally:
-        var.reset(token)
+
+    def __init__(self, name, value):
+        self._var, self._value = _setting(name), value
+
+    def __enter__(self):
+        self._token = self._var.set(self._value)
+
+    def __exit__(self, *exc):
+        self._var.reset(self._token)
 
 
 def no_grad():
@@ -303,15 +304,19 @@ class Function:
                 inputs = tuple([x if isinstance(x, Variable) else Constant(_scalar_input(x, inputs))
                                 for x in inputs])
                 break
-        ys = self.forward(*[x.data for x in inputs])
-        if type(ys) is not tuple:
-            ys = (ys,)
-        outputs = [_new_variable(y if type(y) is np.ndarray else as_array(y)) for y in ys]
+        # (most ops take one input: skipping the list for them is a measurable win)
+        ys = self.forward(inputs[0].data) if len(inputs) == 1 else self.forward(*[x.data for x in inputs])
+        if type(ys) is tuple:
+            outputs = [_new_variable(as_array(y)) for y in ys]
+        else:
+            outputs = [_new_variable(ys if type(ys) is np.ndarray else as_array(ys))]
         if _enable_backprop.get():
-            self.generation = generation = max([x.generation for x in inputs])
+            generation = max([x.generation for x in inputs])
+            self.generation = generation
+            generation += 1
             for y in outputs:
                 y.creator = self
-                y.generation = generation + 1
+                y.generation = generation
             self.inputs = inputs
             self.outputs = [weakref.ref(y) for y in outputs]
             if len(outputs) > 1:
