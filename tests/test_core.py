@@ -403,4 +403,5 @@ def test_importing_the_package_costs_numpy_and_nothing_else():
             "print(sorted({m.split('.')[0] for m in sys.modules if not m.startswith('_')}"
             " - set(sys.stdlib_module_names)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert eval(out.stdout) == ["dezero_lite", "numpy"]
+    # (cython_runtime is a module that NumPy's own compiled parts register)
+    assert set(eval(out.stdout)) - {"cython_runtime"} == {"dezero_lite", "numpy"}
