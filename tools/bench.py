@@ -281,6 +281,32 @@ def time_interleaved(runs, repeats):
     return {who: statistics.median(ts) for who, ts in times.items()}
 
 
+def backward_per_node(quick, repeats):
+    """dezero_lite's backward alone (the graph is built untimed), in microseconds per node."""
+    sizes = [("chain", 1_000), ("chain", 16_000), ("fanin", 1_000), ("fanin", 16_000)]
+    if not quick:
+        sizes += [("chain", 100_000), ("chain", 1_000_000)]
+    out = {}
+    for kind, n in sizes:
+        times = []
+        for _ in range(repeats if n < 500_000 else 1):
+            x = dz.Variable(np.array(0.5))
+            if kind == "chain":
+                y = x
+                for _ in range(n):
+                    y = F.sin(y)
+            else:
+                y = _tree_sum([F.sin(x) for _ in range(n)])
+            gc.collect()
+            start = time.perf_counter()
+            y.backward()
+            times.append(time.perf_counter() - start)
+            del x, y
+        nodes = n if kind == "chain" else 2 * n - 1
+        out[f"{kind} {n:,}"] = statistics.median(times) / nodes * 1e6
+    return out
+
+
 def memory_growth(steps=1000):
     """Traced memory after step 100 and after the last, for small-MLP training.
 
@@ -303,11 +329,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller sizes and 3 repeats")
     ap.add_argument("--repeats", type=int, help="runs per contestant (default 7, or 3 with --quick)")
-    ap.add_argument("--only", nargs="*", help="workload kinds: chain fanin mlp newton nograd memory")
+    ap.add_argument("--only", nargs="*", help="workload kinds: chain fanin mlp newton backward nograd memory")
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 7)
-    only = set(args.only or ["chain", "fanin", "mlp", "newton", "nograd", "memory"])
+    only = set(args.only or ["chain", "fanin", "mlp", "newton", "backward", "nograd", "memory"])
 
     print(f"dezero_lite benchmark: numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'not installed'}, python {sys.version.split()[0]}, "
@@ -331,6 +357,11 @@ def main(argv=None):
         torch_ratio = f"{results[name]['ratio_to_torch']:>10.2f}" if "torch" in shown else f"{'-':>10}"
         print(f"{name:<24}{shown['numpy']:>12.3f}{shown['dezero_lite']:>14.3f}{torch_cell}"
               f"{results[name]['ratio_to_numpy']:>10.2f}{torch_ratio}   {unit}", flush=True)
+    if "backward" in only:
+        results["backward us/node"] = per = backward_per_node(args.quick, repeats)
+        base = per["chain 1,000"]
+        print("backward alone, us per node (ratio to the 1,000 chain): " +
+              ", ".join(f"{k} {v:.2f} ({v / base:.2f})" for k, v in per.items()))
     for batch in (100, 1) if "nograd" in only else ():
         runs = {"graph": nograd_dezero(True, batch), "no_grad": nograd_dezero(False, batch)}
         med = time_interleaved(runs, repeats * 5)
