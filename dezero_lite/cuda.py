@@ -1,5 +1,10 @@
 """GPU support through CuPy, which is optional: without it everything runs on NumPy."""
+import importlib.util
+
 import numpy as np
+
+# DeZero's flag; found without importing CuPy, so that importing the package stays cheap.
+gpu_enable = importlib.util.find_spec("cupy") is not None
 
 
 def _cupy():

@@ -582,7 +582,7 @@ def _target_like(t, x):
 
 def mean_squared_error(x0, x1):
     """sum((x0 - x1) ** 2) / len(x0 - x1), as in DeZero"""
-    diff = sub(x0, _target_like(x1, x0))
+    diff = sub(_target_like(x0, x1), _target_like(x1, x0))
     return sum(diff ** 2) / (len(diff) if diff.ndim else 1)
 
 

@@ -329,6 +329,7 @@ def test_to_gpu_without_cupy_says_so():
         pytest.skip("CuPy is installed here")
     except ImportError:
         pass
+    assert dz.cuda.gpu_enable is False
     with pytest.raises(RuntimeError, match="CuPy is not installed"):
         Variable(np.array(1.0)).to_gpu()
     Variable(np.array(1.0)).to_cpu()

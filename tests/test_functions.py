@@ -186,3 +186,11 @@ def test_float32_in_float32_out(name):  # (a float64 constant array promotes, as
     y.backward()
     for i in wrt:
         assert xs[i].grad.dtype == np.float32 and xs[i].grad.shape == xs[i].shape
+
+
+def test_losses_follow_the_dtype_of_the_scores_whichever_side_the_target_is_on():
+    y = dz.Variable(np.ones((3, 1), np.float32))
+    t = np.zeros((3, 1))  # float64, as data sets often give
+    for loss in (F.mean_squared_error(y, t), F.mean_squared_error(t, y),
+                 F.binary_cross_entropy(F.sigmoid(y), t), F.sigmoid_cross_entropy(y, t)):
+        assert loss.dtype == np.float32
