@@ -64,7 +64,7 @@ def test_mode():
 
 def as_array(x):
     """Turn a number or NumPy scalar into an ndarray (0-dim stays an ndarray)."""
-    return x if isinstance(x, np.ndarray) else np.asarray(x)
+    return x if _is_array(x) else np.asarray(x)
 
 
 def as_variable(obj):
@@ -161,7 +161,7 @@ class Variable:
         their gradient only with retain_grad=True. With create_graph=True the
         gradients are Variables with a graph of their own.
         """
-        seed = self.grad if self.grad is not None else Variable(np.ones_like(self.data))
+        seed = _seed(self, self.grad)
         if self.creator is None:
             self.grad = seed
             return
@@ -199,10 +199,21 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
         grad_outputs = [grad_outputs]
     seeds = {}
     for y, gy in zip(outputs, grad_outputs):
-        gy = Variable(np.ones_like(y.data)) if gy is None else as_variable(gy)
+        gy = _seed(y, gy)
         seeds[y] = gy if y not in seeds else seeds[y] + gy
     final = _backprop(seeds, create_graph, retain=set(inputs))
     return tuple(final.get(x) for x in inputs)
+
+
+def _seed(y, gy):
+    """The gradient that starts a backward pass from y: ones unless one is given."""
+    if gy is None:
+        return Variable(np.ones_like(y.data))
+    gy = as_variable(gy)
+    if gy.shape != y.shape:
+        raise ValueError(f"a gradient of shape {gy.shape} was given for an output of "
+                         f"shape {y.shape}; they must match")
+    return gy
 
 
 def _backprop(seeds, create_graph, retain=()):

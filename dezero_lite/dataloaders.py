@@ -3,6 +3,8 @@ import math
 
 import numpy as np
 
+from dezero_lite.datasets import Dataset
+
 
 class DataLoader:
     """Yields (x, t) batches of `batch_size` (the last one may be smaller); one `for` loop is one epoch.
@@ -55,8 +57,9 @@ class DataLoader:
 
     def _gather(self, indices):
         ds = self.dataset
-        plain = (getattr(ds, "transform", 1) is None and getattr(ds, "target_transform", 1) is None
-                 and isinstance(getattr(ds, "data", None), np.ndarray))
+        plain = (type(ds).__getitem__ is Dataset.__getitem__
+                 and ds.transform is None and ds.target_transform is None
+                 and isinstance(ds.data, np.ndarray) and isinstance(ds.label, (np.ndarray, type(None))))
         if plain:  # no per-item transform: one fancy-index instead of a Python loop
             x = ds.data[indices]
             t = None if ds.label is None else ds.label[indices]

@@ -112,6 +112,8 @@ class Pow(Function):
 
     def backward(self, gy):
         x, = self.inputs
+        if np.all(self.c == 0):  # the formula would give 0 * 0 ** -1 = nan at x = 0
+            return _unbroadcast(self, gy * 0)[0]
         return _unbroadcast(self, self.c * x ** (self.c - 1) * gy)
 
 
@@ -124,7 +126,10 @@ class PowVar(Function):
     def backward(self, gy):
         x0, x1 = self.inputs
         y = self.outputs[0]()
-        return _unbroadcast(self, gy * x1 * x0 ** (x1 - 1), gy * y * log(x0))
+        gx0 = None if type(x0) is Constant else gy * x1 * x0 ** (x1 - 1)
+        # d/dx1 is y log x0; where x0 = 0 (so y = 0) take it as 0, not 0 * -inf
+        gx1 = None if type(x1) is Constant else gy * y * log(x0 + (x0.data == 0))
+        return _unbroadcast(self, gx0, gx1)
 
 
 def pow(x, c):
@@ -283,8 +288,8 @@ class Clip(Function):
 
 
 def clip(x, x_min, x_max):
-    """x limited to [x_min, x_max]"""
-    return Clip(x_min, x_max)(x)
+    """x limited to [x_min, x_max] (a bound of None means no limit on that side)"""
+    return Clip(-np.inf if x_min is None else x_min, np.inf if x_max is None else x_max)(x)
 
 
 # Shapes
@@ -343,6 +348,12 @@ def _plain_index(slices):
     return slices.data if isinstance(slices, Variable) else slices
 
 
+def _is_basic_index(slices):
+    """True for ints, slices, None and ..., which never pick an element twice."""
+    parts = slices if isinstance(slices, tuple) else (slices,)
+    return all(isinstance(s, (int, slice, type(None), type(Ellipsis))) for s in parts)
+
+
 class GetItem(Function):
     def __init__(self, slices):
         self.slices = _plain_index(slices)
@@ -367,7 +378,10 @@ class GetItemGrad(Function):
 
     def forward(self, gy):
         gx = np.zeros(self.in_shape, dtype=gy.dtype)
-        np.add.at(gx, self.slices, gy)  # add.at, so repeated indices add up
+        if _is_basic_index(self.slices):
+            gx[self.slices] = gy
+        else:
+            np.add.at(gx, self.slices, gy)  # fancy indices may repeat: add.at adds them all up
         return gx
 
     def backward(self, ggx):
@@ -582,7 +596,12 @@ def _target_like(t, x):
 
 def mean_squared_error(x0, x1):
     """sum((x0 - x1) ** 2) / len(x0 - x1), as in DeZero"""
-    diff = sub(_target_like(x0, x1), _target_like(x1, x0))
+    x0, x1 = _target_like(x0, x1), _target_like(x1, x0)
+    if np.shape(x0) != np.shape(x1) and np.ndim(x0) and np.ndim(x1):
+        # (N, 1) against (N,) would broadcast to (N, N): almost never what was meant
+        raise ValueError(f"mean_squared_error: shapes {np.shape(x0)} and {np.shape(x1)} differ; "
+                         f"reshape one to the other, e.g. t.reshape(y.shape)")
+    diff = sub(x0, x1)
     return sum(diff ** 2) / (len(diff) if diff.ndim else 1)
 
 
@@ -599,6 +618,8 @@ def _labels(t, n, n_classes):
 
 class SoftmaxCrossEntropy(Function):
     def forward(self, x, t):
+        if x.ndim != 2:
+            raise ValueError(f"softmax_cross_entropy takes scores of shape (N, C), got {x.shape}")
         t = _labels(t, len(x), x.shape[1])
         log_p = x - utils.logsumexp(x, axis=1)
         return -log_p[np.arange(len(x)), t].sum() / np.asarray(len(x), x.dtype)
@@ -664,7 +685,7 @@ def _reshape_method(self, *shape):
 
 
 def _transpose_method(self, *axes):
-    if not axes:
+    if not axes or axes == (None,):
         return transpose(self)
     return transpose(self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes)
 

@@ -5,8 +5,8 @@ import html
 import os
 import shutil
 import subprocess
-import tempfile
 
+from dezero_lite._fileio import atomic_write
 from dezero_lite.core import Parameter
 
 __all__ = [
@@ -188,21 +188,6 @@ def _run_dot(source, fmt, out_path=None, target=None):
     return proc.stdout
 
 
-def _write_atomic(path, data):
-    """Write bytes to a temporary file beside `path`, then rename: no half-written file, no clash."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.splitext(path)[1])
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 class DotGraph:
     """DOT text that draws itself: save() to a file, or inline SVG in a notebook."""
 
@@ -229,23 +214,18 @@ class DotGraph:
         to_file = os.fspath(to_file)
         fmt = _check_format(os.path.splitext(to_file)[1].lstrip(".").lower(), to_file)
         dot_file = os.path.splitext(to_file)[0] + ".dot"
-        _write_atomic(dot_file, self.source.encode("utf-8"))
+        def write_dot(tmp):
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(self.source)
+
+        atomic_write(dot_file, write_dot)
         try:
             _find_dot()
         except GraphvizNotFoundError as e:
             raise GraphvizNotFoundError(
                 "Cannot draw %s: Graphviz's `dot` program was not found on PATH. The DOT text was "
                 "written to %s.\n%s" % (to_file, dot_file, _INSTALL_HELP)) from e
-        folder = os.path.dirname(os.path.abspath(to_file))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix="." + fmt)
-        os.close(fd)
-        try:
-            _run_dot(self.source, fmt, tmp, target=to_file)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, to_file)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        atomic_write(to_file, lambda tmp: _run_dot(self.source, fmt, tmp, target=to_file))
         self.path = to_file
         return to_file
 

@@ -1,10 +1,10 @@
 """Layers: objects that own Parameters (found by attribute) and compute with them."""
 import os
-import tempfile
 
 import numpy as np
 
 import dezero_lite.functions as F
+from dezero_lite._fileio import atomic_write
 from dezero_lite.core import Parameter, Variable
 
 
@@ -34,15 +34,19 @@ class Layer:
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def named_params(self, prefix=""):
-        """Yield (path, Parameter) pairs such as ('l0/W', W), depth first in assignment order."""
+    def named_params(self, prefix="", _seen=None):
+        """Yield (path, Parameter) pairs such as ('l0/W', W), depth first in assignment order.
+
+        A parameter reached twice (a layer stored under two names: tied weights) is
+        yielded once, under its first name, so that it is updated and saved once."""
+        seen = set() if _seen is None else _seen
         for name in self._params:
             obj = self.__dict__[name]
-            path = prefix + name
             if isinstance(obj, Layer):
-                yield from obj.named_params(path + "/")
-            else:
-                yield path, obj
+                yield from obj.named_params(prefix + name + "/", seen)
+            elif id(obj) not in seen:  # ids are safe: every parameter here is alive
+                seen.add(id(obj))
+                yield prefix + name, obj
 
     def params(self):
         """Yield every Parameter of this layer and its sub-layers."""
@@ -83,23 +87,13 @@ class Layer:
             arrays[name] = cuda.as_numpy(p.data)
         path = os.fspath(path)
         if not path.endswith(".npz"):
-            path += ".npz"  # np.savez would add it to the temporary file's name otherwise
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise FileNotFoundError(f"cannot save weights to {path}: folder {folder} does not exist; "
-                                    f"create it first")
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
+            path += ".npz"  # as np.savez would
+
+        def fill(tmp):
+            with open(tmp, "wb") as f:
                 np.savez(f, **arrays)
-            # mkstemp makes the file private; give it the mode a plain open() would have
-            mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+
+        atomic_write(path, fill)
 
     def load_weights(self, path):
         """Load parameters saved by save_weights; any mismatch raises before anything is changed."""

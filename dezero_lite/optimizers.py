@@ -32,11 +32,10 @@ class Optimizer:
     def update(self):
         if self.target is None:
             raise RuntimeError("call optimizer.setup(model) before update()")
-        params = [p for p in self.target.params() if p.grad is not None]
-        for f in self.hooks:
-            f(params)
-        for p in params:
-            if p.grad is not None:  # a hook may drop grads
+        for f in self.hooks:  # a hook may drop grads (FreezeParam), so look again each time
+            f([p for p in self.target.params() if p.grad is not None])
+        for p in self.target.params():
+            if p.grad is not None:
                 self.update_one(p)
 
     def update_one(self, param):

@@ -27,7 +27,9 @@ class Normalize:
             mean = mean.reshape(-1, 1, 1)
         if array.ndim == 3 and std.ndim == 1:
             std = std.reshape(-1, 1, 1)
-        return ((array - mean) / std).astype(array.dtype, copy=False)
+        y = (array - mean) / std
+        # float32 images stay float32; integer images become float (a cast back would wipe them)
+        return y.astype(array.dtype, copy=False) if array.dtype.kind == "f" else y
 
 
 class Flatten:

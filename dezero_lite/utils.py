@@ -1,10 +1,10 @@
 """Array helpers, numerical gradients, graph pictures and file downloads."""
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from dezero_lite._fileio import atomic_write
 from dezero_lite.graph import GraphvizNotFoundError, get_dot_graph, plot_dot_graph  # noqa: F401
 from dezero_lite.numerical import gradient_check, numerical_grad  # noqa: F401
 
@@ -68,17 +68,16 @@ def get_file(url, file_name=None):
     if path.exists():
         return str(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as src:
+
+    def fill(tmp):
+        with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=30) as src:
             while chunk := src.read(1 << 20):
                 out.write(chunk)
-        os.replace(tmp, path)
+
+    try:
+        atomic_write(path, fill)
     except OSError as e:  # URLError is an OSError
         raise ConnectionError(
             f"could not download {url} ({e}); download it by other means and place "
             f"it at {path}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return str(path)

@@ -406,3 +406,17 @@ def test_importing_the_package_costs_numpy_and_nothing_else():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # (cython_runtime is a module that NumPy's own compiled parts register)
     assert set(eval(out.stdout)) - {"cython_runtime"} == {"dezero_lite", "numpy"}
+
+
+def test_an_ndarray_seed_works_and_a_seed_of_the_wrong_shape_is_named():
+    x = Variable(np.array([1.0, 2.0]))
+    y = x * x
+    y.grad = np.array([1.0, 0.0])   # as the book does before seeds become Variables
+    y.backward()
+    assert np.array_equal(x.grad.data, [2.0, 0.0])
+    y = x * x
+    y.grad = Variable(np.ones(3))
+    with pytest.raises(ValueError, match=r"shape \(3,\).*shape \(2,\)"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"shape \(2, 2\).*shape \(2,\)"):
+        dz.grad(x * x, x, grad_outputs=np.ones((2, 2)))

@@ -284,3 +284,23 @@ def test_seq_dataloader_walks_parallel_stretches():
 def test_seq_dataloader_needs_enough_data():
     with pytest.raises(ValueError, match="at least"):
         SeqDataLoader(Squares(), batch_size=11)
+
+
+def test_data_loader_uses_an_overridden_getitem_and_list_labels():
+    class Doubled(Dataset):
+        def prepare(self):
+            self.data = np.arange(4.0).reshape(4, 1)
+            self.label = [0, 1, 0, 1]   # a list, not an array
+
+        def __getitem__(self, i):
+            x, t = super().__getitem__(i)
+            return x * 2, t
+
+    x, t = next(iter(DataLoader(Doubled(), 4, shuffle=False)))
+    assert x.ravel().tolist() == [0.0, 2.0, 4.0, 6.0] and t.tolist() == [0, 1, 0, 1]
+
+
+def test_normalize_keeps_integer_images():
+    y = transforms.Normalize(0.0, 255.0)(np.array([0, 128, 255], np.uint8))
+    assert np.allclose(y, [0.0, 128 / 255, 1.0])
+    assert transforms.Normalize(1.0, 2.0)(np.ones(2, np.float32)).dtype == np.float32

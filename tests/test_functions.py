@@ -194,3 +194,34 @@ def test_losses_follow_the_dtype_of_the_scores_whichever_side_the_target_is_on()
     for loss in (F.mean_squared_error(y, t), F.mean_squared_error(t, y),
                  F.binary_cross_entropy(F.sigmoid(y), t), F.sigmoid_cross_entropy(y, t)):
         assert loss.dtype == np.float32
+
+
+def test_powers_at_zero_have_finite_gradients():
+    x = dz.Variable(np.array([0.0, 1.0]))
+    F.sum(x ** 0).backward()
+    assert np.array_equal(x.grad.data, [0.0, 0.0])
+    base, c = dz.Variable(np.array(0.0)), dz.Variable(np.array(2.0))
+    (base ** c).backward()
+    assert c.grad.data == 0.0 and base.grad.data == 0.0
+
+
+def test_clip_with_one_open_side_and_transpose_of_none():
+    x = dz.Variable(np.array([-2.0, 0.5, 4.0]))
+    y = F.clip(x, None, 3.0)
+    F.sum(y).backward()
+    assert np.array_equal(y.data, [-2.0, 0.5, 3.0]) and np.array_equal(x.grad.data, [1, 1, 0])
+    m = dz.Variable(np.zeros((2, 3)))
+    assert m.transpose(None).shape == (3, 2)
+
+
+def test_loss_inputs_of_the_wrong_shape_are_named():
+    with pytest.raises(ValueError, match=r"\(3, 1\) and \(3,\)"):
+        F.mean_squared_error(dz.Variable(np.zeros((3, 1))), np.ones(3))
+    with pytest.raises(ValueError, match=r"\(N, C\), got \(3,\)"):
+        F.softmax_cross_entropy(dz.Variable(np.ones(3)), np.array([0]))
+
+
+def test_numerical_grad_passes_every_keyword_to_f():
+    from dezero_lite.utils import numerical_grad
+    g = numerical_grad(lambda v, eps: v * eps, np.array([1.0, 2.0]), eps=3.0)
+    assert np.allclose(g, [3.0, 3.0])

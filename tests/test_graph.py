@@ -547,3 +547,9 @@ def test_model_plot_draws_its_parameters(tmp_path):
     nodes, _, _ = parse_dot(graph.source)
     params = sorted(a["label"].split("\n")[0] for a in nodes.values() if "rounded" in a["style"])
     assert params == ["W", "W", "b", "b"]
+
+
+def test_a_missing_folder_is_named(tmp_path):
+    x = dz.Variable(np.array(1.0), name="x")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        plot_dot_graph(F.exp(x), to_file=str(tmp_path / "nowhere" / "g.png"))

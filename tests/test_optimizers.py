@@ -186,3 +186,28 @@ def test_freeze_param_really_freezes_layers_and_parameters():
         frozen = set(map(id, hook.freeze_params))
         for p in net.params():
             assert (p.data[0] == 1.0) == (id(p) in frozen)
+
+
+def test_hooks_after_freeze_param_skip_the_frozen_parameters():
+    model = with_grads(Two([1.0], [1.0]), [1.0], [1.0])
+    opt = O.SGD(lr=0.1).setup(model)
+    for hook in (O.FreezeParam(model.a), O.WeightDecay(0.5), O.ClipGrad(1.0)):
+        opt.add_hook(hook)
+    opt.update()
+    assert model.a.data[0] == 1.0 and model.b.data[0] < 1.0
+
+
+def test_tied_parameters_are_updated_and_saved_once(tmp_path):
+    class Tied(L.Layer):
+        def __init__(self):
+            super().__init__()
+            self.enc = Two([1.0], [1.0])
+            self.dec = self.enc   # the same weights under two names
+
+    net = Tied()
+    assert [name for name, _ in net.named_params()] == ["enc/a", "enc/b"]
+    with_grads(net, [1.0], [1.0])
+    O.SGD(lr=0.1).setup(net).update()
+    assert net.enc.a.data[0] == 0.9
+    net.save_weights(tmp_path / "w.npz")
+    assert sorted(np.load(tmp_path / "w.npz").files) == ["enc/a", "enc/b"]
