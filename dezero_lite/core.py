@@ -310,6 +310,7 @@ class Function:
     outputs = ()
 
     def __call__(self, *inputs):
+        # Arrays and numbers become Constants; the loop keeps the common all-Variable call cheap.
         for x in inputs:
             if not isinstance(x, Variable):
                 inputs = tuple([x if isinstance(x, Variable) else Constant(_scalar_input(x, inputs))
