@@ -1,6 +1,7 @@
 """Models: Layers that are whole networks, with a picture of their graph."""
 import dezero_lite.functions as F
 from dezero_lite import layers as L
+from dezero_lite.graph import plot_dot_graph
 
 
 class Model(L.Layer):
@@ -8,9 +9,7 @@ class Model(L.Layer):
 
     def plot(self, *inputs, to_file="model.png"):
         """Run the model on inputs and draw its graph to to_file (Graphviz; the .dot text goes beside it)."""
-        from dezero_lite import utils
-        y = self(*inputs)
-        return utils.plot_dot_graph(y, verbose=True, to_file=to_file)
+        return plot_dot_graph(self(*inputs), verbose=True, to_file=to_file)
 
 
 class Sequential(Model):

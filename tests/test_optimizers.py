@@ -16,6 +16,13 @@ class Two(L.Layer):
         self.b = Parameter(np.array(b, dtype=np.float64))
 
 
+class Net(L.Layer):
+    def __init__(self):
+        super().__init__()
+        self.l0 = Two([1.0], [1.0])
+        self.l1 = Two([1.0], [1.0])
+
+
 def with_grads(layer, *grads):
     for p, g in zip(layer.params(), grads):
         p.grad = None if g is None else Variable(np.array(g, dtype=np.float64))
@@ -101,12 +108,6 @@ def test_adam_matches_the_paper_and_counts_steps_per_parameter():
 
 
 def test_state_belongs_to_each_parameter_and_a_replaced_one_starts_afresh():
-    class Net(L.Layer):
-        def __init__(self):
-            super().__init__()
-            self.l0 = Two([1.0], [1.0])
-            self.l1 = Two([1.0], [1.0])
-
     net = Net()
     opt = O.MomentumSGD(lr=0.1).setup(net)
     for p in net.params():
@@ -168,12 +169,6 @@ def test_clip_grad_scales_the_joint_norm():
 
 
 def test_freeze_param_really_freezes_layers_and_parameters():
-    class Net(L.Layer):
-        def __init__(self):
-            super().__init__()
-            self.l0 = Two([1.0], [1.0])
-            self.l1 = Two([1.0], [1.0])
-
     net = Net()
     for hook in (O.FreezeParam(net.l0), O.FreezeParam(net.l1.b)):
         for p in net.params():

@@ -9,6 +9,7 @@ given with --at, + - * / ** and unary minus, and calls to dezero_lite.functions 
 import argparse
 import ast
 import inspect
+import operator
 import sys
 
 import numpy as np
@@ -17,7 +18,8 @@ import dezero_lite as dz
 import dezero_lite.functions as F
 from dezero_lite.graph import GraphvizError, get_dot_graph, plot_dot_graph
 
-_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.Div: operator.truediv, ast.Pow: operator.pow}
 
 
 class RefusedExpression(ValueError):
@@ -97,16 +99,7 @@ def _evaluate(node, env, funcs):
     if isinstance(node, ast.BinOp):
         a = _number(_evaluate(node.left, env, funcs))
         b = _number(_evaluate(node.right, env, funcs))
-        op = type(node.op)
-        if op is ast.Add:
-            return a + b
-        if op is ast.Sub:
-            return a - b
-        if op is ast.Mult:
-            return a * b
-        if op is ast.Div:
-            return a / b
-        return a ** b
+        return _BINARY[type(node.op)](a, b)
     args = [_evaluate(a, env, funcs) for a in node.args]
     kwargs = {kw.arg: _evaluate(kw.value, env, funcs) for kw in node.keywords}
     return funcs[node.func.id](*args, **kwargs)
