@@ -4,10 +4,19 @@ Idea: a circuit of several gates is differentiated by walking it backwards:
 each gate multiplies the gradient arriving at its output by its own local
 gradient and hands the result to its inputs. First (x + y) * z, then one
 neuron s = sigmoid(a*x + b*y + c), whose five gradients give one step that
-raises s. Builds on step 01 (the gradient of a single multiply gate) and
-checks every backprop gradient with step 01's central difference.
+raises s. Every gradient is checked by step 01's central difference, and
+both circuits are drawn with each value and its gradient (DOT text, rendered
+by Graphviz when its `dot` program is installed). Builds on step 01 (the
+gradient of a single multiply gate).
 """
 import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
+OUT.mkdir(parents=True, exist_ok=True)
 
 
 def sigmoid(z):
@@ -35,14 +44,16 @@ dq = z * df          # multiply gate: d(q*z)/dq = z
 dz = q * df          # multiply gate: d(q*z)/dz = q
 dx = 1.0 * dq        # add gate passes the gradient through unchanged
 dy = 1.0 * dq
-print(f"(x + y) * z at ({x}, {y}, {z}): f = {f}")
-print(f"backprop:  df/dx = {dx}, df/dy = {dy}, df/dz = {dz}")
+print(f"(x + y) * z at (x, y, z) = ({x:g}, {y:g}, {z:g}): f = {f:g}")
+print(f"  backprop:  df/dx = {dx:g}, df/dy = {dy:g}, df/dz = {dz:g}")
 num = [numerical_grad(circuit, (x, y, z), i) for i in range(3)]
-print("numerical: df/dx = {:.6f}, df/dy = {:.6f}, df/dz = {:.6f}".format(*num))
+print("  numerical: df/dx = {:.6f}, df/dy = {:.6f}, df/dz = {:.6f}".format(*num))
 
 assert f == -12.0
 assert (dx, dy, dz) == (-4.0, -4.0, 3.0)
 assert all(abs(n - g) < 1e-9 for n, g in zip(num, (dx, dy, dz)))
+circuit_values = {"x": (x, dx), "y": (y, dy), "z": (z, dz), "q": (q, dq), "f": (f, df)}
+circuit_gates = [("+", ["x", "y"], "q"), ("*", ["q", "z"], "f")]
 
 
 # 2. One neuron: s = sigmoid(a*x + b*y + c).
@@ -53,27 +64,74 @@ def neuron(a, b, c, x, y):
 a, b, c, x, y = 1.0, 2.0, -3.0, -1.0, 3.0
 ax = a * x                      # multiply gates
 by = b * y
-u = ax + by + c                 # add gates
+p = ax + by                     # add gates
+u = p + c
 s = sigmoid(u)                  # sigmoid gate
 ds = 1.0
-du = s * (1 - s) * ds           # sigmoid gate: its local gradient is s * (1 - s)
-dax, dby, dc = du, du, du       # add gates pass it on
+# sigmoid gate: d/du 1/(1 + e^-u) = e^-u / (1 + e^-u)**2 = s * (1 - s)
+du = s * (1 - s) * ds
+dp, dc = du, du                 # add gates pass the gradient on
+dax, dby = dp, dp
 da, dx = x * dax, a * dax       # multiply gates swap their inputs
 db, dy = y * dby, b * dby
 grads = (da, db, dc, dx, dy)
-print(f"\nneuron sigmoid(a*x + b*y + c) at a={a}, b={b}, c={c}, x={x}, y={y}: s = {s!r}")
-for name, g in zip("abcxy", grads):
-    print(f"  ds/d{name} = {g!r}")
 num = [numerical_grad(neuron, (a, b, c, x, y), i) for i in range(5)]
+print(f"\nneuron sigmoid(a*x + b*y + c) at a={a:g}, b={b:g}, c={c:g}, x={x:g}, y={y:g}:")
+print(f"  s = {s:.6f}")
+print("        backprop   numerical")
+for name, g, n in zip("abcxy", grads, num):
+    print(f"  ds/d{name} {g:9.6f}   {n:9.6f}")
 
 step_size = 0.01
 inputs = [v + step_size * g for v, g in zip((a, b, c, x, y), grads)]
 s_new = neuron(*inputs)
-print(f"after one step of {step_size} on all five inputs: s = {s_new!r}")
+print(f"after one step of {step_size} * gradient on all five inputs: s = {s_new:.6f}")
 
 assert abs(s - 0.8807970779778823) < 1e-12
 expected = (-0.10499358540350662, 0.31498075621051985, 0.10499358540350662,
             0.10499358540350662, 0.20998717080701323)
 assert all(abs(g - e) < 1e-12 for g, e in zip(grads, expected))
-assert all(abs(n - g) < 1e-8 for n, g in zip(num, grads))  # h**2-sized error
+assert all(abs(n - g) < 1e-8 for n, g in zip(num, grads))
 assert abs(s_new - 0.8825501816218984) < 1e-12 and s_new > s
+neuron_values = {"a": (a, da), "x": (x, dx), "b": (b, db), "y": (y, dy), "c": (c, dc),
+                 "ax": (ax, dax), "by": (by, dby), "p": (p, dp), "u": (u, du), "s": (s, ds)}
+neuron_gates = [("*", ["a", "x"], "ax"), ("*", ["b", "y"], "by"), ("+", ["ax", "by"], "p"),
+                ("+", ["p", "c"], "u"), ("sigmoid", ["u"], "s")]
+
+
+# 3. Pictures. DOT is the plain-text graph language of Graphviz: `name [label="..."];`
+# declares a node, `a -> b;` an arrow, and the `dot` program lays the graph out.
+def to_dot(values, gates):
+    """DOT text: a box per value (its value and gradient), an oval per gate."""
+    lines = ["digraph circuit {", "  rankdir=LR;"]
+    for name, (value, grad) in values.items():
+        lines.append(f'  {name} [shape=box, label="{name}\\nvalue {value:.3g}\\ngrad {grad:.3g}"];')
+    for i, (op, ins, out) in enumerate(gates):
+        lines.append(f'  gate{i} [label="{op}"];')
+        lines += [f"  {name} -> gate{i};" for name in ins] + [f"  gate{i} -> {out};"]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+for name, values, gates in [("circuit", circuit_values, circuit_gates),
+                            ("neuron", neuron_values, neuron_gates)]:
+    text = to_dot(values, gates)
+    dot_file = OUT / f"step02_{name}.dot"
+    dot_file.write_text(text)
+    if shutil.which("dot"):
+        png = dot_file.with_suffix(".png")
+        subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+        print(f"{name} with values and gradients: {png}")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    else:
+        print(f"{name} as DOT text: {dot_file} (install Graphviz for a PNG)")
+    assert text.count("->") == sum(len(ins) + 1 for _, ins, _ in gates)
+
+neuron_dot = to_dot(neuron_values, neuron_gates)
+print("\nthe neuron's DOT text begins:")
+print("\n".join(neuron_dot.splitlines()[:4]))
+
+assert 's [shape=box, label="s\\nvalue 0.881\\ngrad 1"];' in neuron_dot
+assert 'a [shape=box, label="a\\nvalue 1\\ngrad -0.105"];' in neuron_dot
+assert "u -> gate4;" in neuron_dot and "gate4 -> s;" in neuron_dot
+assert 'f [shape=box, label="f\\nvalue -12\\ngrad 1"];' in to_dot(circuit_values, circuit_gates)

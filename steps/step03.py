@@ -73,12 +73,16 @@ checks = [
     ("(a+b)/(c+d)", sum_ratio, (1.0, 2.0, 3.0, 4.0), 3 / 7, (1 / 7, 1 / 7, -3 / 49, -3 / 49)),
 ]
 
+def row(values):
+    return " ".join(f"{v:10.6f}" for v in values)
+
+
 for name, gate, args, want_out, want_grads in checks:
     out, grads = gate(*args)
     num = numerical_grads(lambda *xs: gate(*xs)[0], args)
-    print(f"{name:>14} at {args}: f = {out:.6g}, "
-          f"grads {tuple(round(g, 6) for g in grads)}, "
-          f"numerical {tuple(round(n, 6) for n in num)}")
+    print(f"{name} at ({', '.join(f'{a:g}' for a in args)}): f = {out:.6g}")
+    print(f"   backprop  {row(grads)}")
+    print(f"   numerical {row(num)}")
     if want_out is not None:
         assert abs(out - want_out) < 1e-12, name
     assert len(grads) == len(want_grads), name

@@ -1,66 +1,58 @@
-"""Step 04: a gate becomes a layer object with forward and backward.
+"""Step 04: the chain rule by hand on composite functions.
 
-Idea: a layer remembers what it needs during forward() so that backward(dout)
-can return the gradients of its inputs. Two layers, multiply and add, price a
-shopping basket (apples, oranges, tax) and backprop says how the price moves
-with every number in it. Builds on step 03 (the local gradients of * and +).
+Idea: a composite function outer(inner(x)) has the derivative
+outer'(inner(x)) * inner'(x): the gradient arriving from the outer gate times
+the local gradient of the inner one, as in steps 02-03. Four exercises, each
+worked on paper, checked against the central difference at five points, and
+at 0 against a closed form: 2e^3, 1200, 1/10 and 6e^3. Builds on step 03
+(local gradients of gates, chained).
 """
+import math
 
 
-class MulLayer:
-    def __init__(self):
-        self.x = None
-        self.y = None
-
-    def forward(self, x, y):
-        self.x, self.y = x, y
-        return x * y
-
-    def backward(self, dout):
-        return dout * self.y, dout * self.x
+def numerical_diff(f, x, h=1e-4):
+    return (f(x + h) - f(x - h)) / (2 * h)
 
 
-class AddLayer:
-    def forward(self, x, y):
-        return x + y
-
-    def backward(self, dout):
-        return dout, dout
+def compose(outer, inner):
+    return lambda x: outer(inner(x))
 
 
-# Two apples at 100 each, tax 1.1.
-apple, apple_num, tax = 100, 2, 1.1
-mul_apple = MulLayer()
-mul_tax = MulLayer()
-apple_price = mul_apple.forward(apple, apple_num)
-price = mul_tax.forward(apple_price, tax)
-dapple_price, dtax = mul_tax.backward(1)
-dapple, dapple_num = mul_apple.backward(dapple_price)
-print(f"2 apples with tax: price = {price!r}")
-print(f"  d price / d apple = {dapple:.6g}, d apple_num = {dapple_num:.6g}, d tax = {dtax:.6g}")
+def chain_rule(outer_diff, inner, inner_diff):
+    """Derivative of outer(inner(x)): outer'(inner(x)) * inner'(x)."""
+    return lambda x: outer_diff(inner(x)) * inner_diff(x)
 
-assert price == 220.00000000000003  # 220 up to float64 rounding of 1.1
-assert abs(dapple - 2.2) < 1e-12 and abs(dapple_num - 110) < 1e-12 and dtax == 200
 
-# Two apples at 100 and three oranges at 150, tax 1.1.
-orange, orange_num = 150, 3
-mul_apple, mul_orange, add_fruit, mul_tax = MulLayer(), MulLayer(), AddLayer(), MulLayer()
-apple_price = mul_apple.forward(apple, apple_num)
-orange_price = mul_orange.forward(orange, orange_num)
-fruit_price = add_fruit.forward(apple_price, orange_price)
-price = mul_tax.forward(fruit_price, tax)
+# name, inner u(x), u'(x), outer g(u), g'(u), derivative at 0 worked out on paper (as text)
+exercises = [
+    ("exp(x**2 + 2x + 3)",
+     lambda x: x ** 2 + 2 * x + 3, lambda x: 2 * x + 2,
+     math.exp, math.exp,
+     2 * math.exp(3), "u'(0) e^u(0) = 2e^3"),
+    ("(exp(t) + 3t + 9)**3",
+     lambda t: math.exp(t) + 3 * t + 9, lambda t: math.exp(t) + 3,
+     lambda u: u ** 3, lambda u: 3 * u ** 2,
+     3 * 10 ** 2 * 4, "3 u(0)**2 u'(0) = 3 * 100 * 4"),
+    ("log(cos θ + sin θ + 6θ**2 + 9)",
+     lambda th: math.cos(th) + math.sin(th) + 6 * th ** 2 + 9,
+     lambda th: -math.sin(th) + math.cos(th) + 12 * th,
+     math.log, lambda u: 1 / u,
+     1 / 10, "u'(0) / u(0) = 1/10"),
+    ("exp(x**2 + 6x + 3)",
+     lambda x: x ** 2 + 6 * x + 3, lambda x: 2 * x + 6,
+     math.exp, math.exp,
+     6 * math.exp(3), "u'(0) e^u(0) = 6e^3"),
+]
 
-dfruit_price, dtax = mul_tax.backward(1)
-dapple_price, dorange_price = add_fruit.backward(dfruit_price)
-dorange, dorange_num = mul_orange.backward(dorange_price)
-dapple, dapple_num = mul_apple.backward(dapple_price)
-print(f"2 apples and 3 oranges with tax: price = {price!r}")
-print(f"  d price / d apple_num = {dapple_num:.6g}, d apple = {dapple:.6g}, "
-      f"d orange = {dorange:.6g}, d orange_num = {dorange_num:.6g}, d tax = {dtax:.6g}")
-
-assert price == 715.0000000000001
-assert abs(dapple_num - 110) < 1e-12
-assert abs(dapple - 2.2) < 1e-12
-assert abs(dorange - 3.3) < 1e-12
-assert abs(dorange_num - 165) < 1e-12
-assert dtax == 650
+points = [-1.5, -0.3, 0.0, 0.7, 1.2]
+for name, inner, inner_diff, outer, outer_diff, at_zero, on_paper in exercises:
+    f = compose(outer, inner)
+    df = chain_rule(outer_diff, inner, inner_diff)
+    print(f"d/dx {name}; at 0: {on_paper} = {at_zero:.6g}")
+    print("      x    chain rule     numerical  rel. diff")
+    for x in points:
+        analytic, numeric = df(x), numerical_diff(f, x)
+        rel = abs(analytic - numeric) / abs(analytic)
+        print(f"  {x:5.2f} {analytic:13.6g} {numeric:13.6g}    {rel:.0e}")
+        assert rel < 1e-6, (name, x)
+    assert abs(df(0.0) - at_zero) <= 1e-12 * abs(at_zero), name

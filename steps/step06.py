@@ -1,142 +1,47 @@
-"""Step 06: a two-layer network and its gradient check.
+"""Step 06: perceptrons, logic gates with weights chosen by hand.
 
-Idea: stacking the layers of step 05 (affine, ReLU, affine, softmax-with-loss)
-gives a network whose gradients come from calling backward() on each layer in
-reverse order. The classic gradient check compares them with the numerical
-gradients of the loss: they must agree to many digits. Builds on step 05
-(Relu, Affine, softmax, SoftmaxWithLoss and numerical_gradient, kept unchanged).
+Idea: a perceptron is a gate with weights: it outputs 1 when
+w1*x1 + w2*x2 + b > 0 and 0 otherwise. With w = (0.5, 0.5) and b = -0.7 it is
+AND, with b = -0.2 it is OR, and with w = (-0.5, -0.5), b = 0.7 it is NAND.
+XOR needs two layers: XOR(x) = AND(NAND(x), OR(x)). Here the weights are set
+by hand; from step 12 on they are learned. Builds on step 02 (gates that
+multiply and add), without gradients: this is the forward pass alone.
 """
 import numpy as np
 
 
-class Relu:
-    def __init__(self):
-        self.mask = None
-
-    def forward(self, x):
-        self.mask = x <= 0
-        out = x.copy()
-        out[self.mask] = 0
-        return out
-
-    def backward(self, dout):
-        dx = dout.copy()
-        dx[self.mask] = 0
-        return dx
+def perceptron(x, w, b):
+    return int(np.sum(np.asarray(x) * w) + b > 0)
 
 
-class Affine:
-    def __init__(self, W, b):
-        self.W, self.b = W, b
-        self.x = None
-        self.dW = self.db = None
-
-    def forward(self, x):
-        self.x = x
-        return x @ self.W + self.b
-
-    def backward(self, dout):
-        self.dW = self.x.T @ dout
-        self.db = dout.sum(axis=0)
-        return dout @ self.W.T
+def AND(x1, x2):
+    return perceptron([x1, x2], np.array([0.5, 0.5]), -0.7)
 
 
-def softmax(x):
-    x = x - x.max(axis=-1, keepdims=True)  # does not change the result, avoids overflow
-    e = np.exp(x)
-    return e / e.sum(axis=-1, keepdims=True)
+def OR(x1, x2):
+    return perceptron([x1, x2], np.array([0.5, 0.5]), -0.2)
 
 
-def cross_entropy_error(y, t):
-    """Mean over the batch of -sum(t * log y), for one-hot t."""
-    return -np.sum(t * np.log(y)) / y.shape[0]
+def NAND(x1, x2):
+    return perceptron([x1, x2], np.array([-0.5, -0.5]), 0.7)
 
 
-class SoftmaxWithLoss:
-    def __init__(self):
-        self.y = self.t = None
-
-    def forward(self, x, t):
-        self.t = t
-        self.y = softmax(x)
-        return cross_entropy_error(self.y, t)
-
-    def backward(self, dout=1):
-        return dout * (self.y - self.t) / self.t.shape[0]
+def XOR(x1, x2):
+    return AND(NAND(x1, x2), OR(x1, x2))
 
 
-def numerical_gradient(f, x, h=1e-4):
-    """Central difference of the scalar f() in every element of x (changed in place)."""
-    grad = np.zeros_like(x)
-    for i in range(x.size):
-        old = x.flat[i]
-        x.flat[i] = old + h
-        f_plus = f()
-        x.flat[i] = old - h
-        f_minus = f()
-        x.flat[i] = old
-        grad.flat[i] = (f_plus - f_minus) / (2 * h)
-    return grad
+inputs = [(0, 0), (0, 1), (1, 0), (1, 1)]
+tables = {}
+print("x1 x2 | AND OR NAND | XOR = AND(NAND, OR)")
+for x1, x2 in inputs:
+    a, o, n = AND(x1, x2), OR(x1, x2), NAND(x1, x2)
+    print(f" {x1}  {x2} |  {a}   {o}   {n}  |  {XOR(x1, x2)}   = AND({n}, {o})")
+for gate in (AND, OR, NAND, XOR):
+    tables[gate.__name__] = [gate(x1, x2) for x1, x2 in inputs]
 
-
-class TwoLayerNet:
-    def __init__(self, input_size, hidden_size, output_size, rng, weight_scale=0.5):
-        self.params = {
-            "W1": weight_scale * rng.standard_normal((input_size, hidden_size)),
-            "b1": np.zeros(hidden_size),
-            "W2": weight_scale * rng.standard_normal((hidden_size, output_size)),
-            "b2": np.zeros(output_size),
-        }
-        p = self.params
-        # The layers hold the very arrays in self.params, so updating one updates both.
-        self.layers = [Affine(p["W1"], p["b1"]), Relu(), Affine(p["W2"], p["b2"])]
-        self.last_layer = SoftmaxWithLoss()
-
-    def predict(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
-        return x
-
-    def loss(self, x, t):
-        return self.last_layer.forward(self.predict(x), t)
-
-    def gradient(self, x, t):
-        """Gradients of the loss by backprop: one forward, then backward in reverse."""
-        self.loss(x, t)
-        dout = self.last_layer.backward(1)
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
-        first, second = self.layers[0], self.layers[2]
-        return {"W1": first.dW, "b1": first.db, "W2": second.dW, "b2": second.db}
-
-    def numerical_gradient(self, x, t):
-        return {name: numerical_gradient(lambda: self.loss(x, t), p)
-                for name, p in self.params.items()}
-
-
-rng = np.random.default_rng(0)
-net = TwoLayerNet(input_size=4, hidden_size=5, output_size=3, rng=rng)
-x = rng.standard_normal((6, 4))
-t = np.eye(3)[rng.integers(0, 3, size=6)]  # one-hot labels
-
-print(f"loss of the untrained net: {net.loss(x, t):.6f}")
-backprop = net.gradient(x, t)
-numerical = net.numerical_gradient(x, t)
-worst = 0.0
-for name in backprop:
-    b, n = backprop[name], numerical[name]
-    rel = np.max(np.abs(b - n) / np.maximum(np.abs(b) + np.abs(n), 1e-12))
-    worst = max(worst, rel)
-    print(f"{name}: shape {b.shape}, max |backprop - numerical| = "
-          f"{np.max(np.abs(b - n)):.2e}, max relative difference = {rel:.2e}")
-
-# One step downhill along the backprop gradient lowers the loss.
-before = net.loss(x, t)
-for name, g in backprop.items():
-    net.params[name] -= 0.1 * g
-after = net.loss(x, t)
-print(f"one gradient step of 0.1: loss {before:.6f} -> {after:.6f}")
-
-assert all(backprop[k].shape == net.params[k].shape for k in net.params)
-assert worst < 1e-6
-assert after < before
+assert tables["AND"] == [0, 0, 0, 1]
+assert tables["OR"] == [0, 1, 1, 1]
+assert tables["NAND"] == [1, 1, 1, 0]
+assert tables["XOR"] == [0, 1, 1, 0]
+# NAND is AND with every sign flipped, so it always answers the opposite.
+assert tables["NAND"] == [1 - v for v in tables["AND"]]

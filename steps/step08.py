@@ -1,87 +1,86 @@
-"""Step 08: numerical derivatives, and why the central difference with h = 1e-4.
+"""Step 08: a three-layer forward pass, and a softmax output that cannot overflow.
 
-Idea: f'(x) ~ (f(x + h) - f(x - h)) / (2h). A tiny h like 1e-50 vanishes in
-float64 rounding, and the one-sided difference (f(x + h) - f(x)) / h is much
-less accurate than the central one. Then the same idea over every element of
-an array, visited with np.nditer: this numerical_gradient is what steps 09-11
-train with. Builds on step 01 (the central difference on one number).
+Idea: a network is its weights plus a forward function: affine, sigmoid,
+affine, sigmoid, affine, then an output function (the identity here, giving
+Y = [0.31682708, 0.69627909]). For classification the output function is
+softmax, and exp(1000) overflows: subtracting the largest input first leaves
+the result unchanged and keeps it finite, so inputs near 1000 still give
+probabilities that sum to 1. Builds on step 07 (sigmoid between layers).
 """
-import math
+import warnings
 
 import numpy as np
 
 
-def numerical_diff(f, x, h=1e-4):
-    return (f(x + h) - f(x - h)) / (2 * h)
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
 
 
-def numerical_gradient(f, x, h=1e-4):
-    """Central difference of the scalar f(x) in every element of the float array x."""
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
-    while not it.finished:
-        idx = it.multi_index
-        old = x[idx]
-        x[idx] = old + h
-        f_plus = f(x)
-        x[idx] = old - h
-        f_minus = f(x)
-        x[idx] = old  # leave x as it was
-        grad[idx] = (f_plus - f_minus) / (2 * h)
-        it.iternext()
-    return grad
+def identity(x):
+    return x
 
 
-def square(x):
-    return x ** 2
+def init_network():
+    return {
+        "W1": np.array([[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]]),
+        "b1": np.array([0.1, 0.2, 0.3]),
+        "W2": np.array([[0.1, 0.4], [0.2, 0.5], [0.3, 0.6]]),
+        "b2": np.array([0.1, 0.2]),
+        "W3": np.array([[0.1, 0.3], [0.2, 0.4]]),
+        "b3": np.array([0.1, 0.2]),
+    }
 
 
-def bad_forward_diff(f, x, h=1e-50):
-    return (f(x + h) - f(x)) / h
+def forward(network, x, output=identity):
+    z1 = sigmoid(x @ network["W1"] + network["b1"])
+    z2 = sigmoid(z1 @ network["W2"] + network["b2"])
+    return output(z2 @ network["W3"] + network["b3"])
 
 
-tiny = bad_forward_diff(square, 3.0)
-print(f"forward difference with h = 1e-50 at 3: {tiny}  (3 + 1e-50 == 3 in float64: {3 + 1e-50 == 3})")
-forward = bad_forward_diff(square, 3.0, h=1e-4)
-central = numerical_diff(square, 3.0)
-print(f"x**2 at 3: forward difference {forward!r}, central difference {central!r}, exact 6")
-print(f"  errors: forward {abs(forward - 6):.1e}, central {abs(central - 6):.1e}")
-
-assert tiny == 0.0
-assert abs(central - 6.000000000012662) < 1e-15
-assert abs(central - 6) < abs(forward - 6) / 1000
+network = init_network()
+X = np.array([1.0, 0.5])
+Y = forward(network, X)
+print(f"forward pass of X = {X}: Y = {Y.round(8)}")
+assert Y.shape == (2,)
+assert np.allclose(Y, [0.31682708, 0.69627909], rtol=0, atol=5e-9)
 
 
-def f2(x):
-    return 3 * x * np.exp(x)
+def softmax_naive(a):
+    e = np.exp(a)
+    return e / np.sum(e)
 
 
-d = numerical_diff(f2, 2.0)
-exact = 9 * math.exp(2)  # d/dx 3x e^x = 3(1 + x) e^x
-print(f"3*x*exp(x) at 2: numerical {d:.6f}, exact 9e^2 = {exact!r}")
-assert abs(d - 66.5015) < 5e-5
-assert abs(exact - 66.50150489037586) < 1e-12
-assert abs(d - exact) < 1e-6
+def softmax(a):
+    e = np.exp(a - np.max(a))  # the largest exponent is now exp(0) = 1
+    return e / np.sum(e)
 
 
-def f_xy(v):
-    x, y = v
-    return 2 * x + 3 * x * y + y ** 3
+small = np.array([0.3, 2.9, 4.0])
+print(f"\nsoftmax of {small}:")
+print(f"  naive  {softmax_naive(small).round(6)}")
+print(f"  stable {softmax(small).round(6)}")
+assert np.allclose(softmax(small), softmax_naive(small))
+assert abs(softmax(small).sum() - 1) < 1e-12
 
+big = np.array([1010.0, 1000.0, 990.0])
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    naive = softmax_naive(big)
+messages = sorted({str(w.message) for w in caught})
+stable = softmax(big)
+print(f"softmax of {big}:")
+print(f"  naive  {naive}, with the warnings:")
+for message in messages:
+    print(f"    {message}")
+print(f"  stable [{', '.join(f'{p:.3g}' for p in stable)}], sum {stable.sum():.6f}")
+assert np.all(np.isnan(naive))
+assert any(issubclass(w.category, RuntimeWarning) and "overflow" in str(w.message) for w in caught)
+assert np.all(np.isfinite(stable)) and abs(stable.sum() - 1) < 1e-12
+assert np.allclose(stable, softmax_naive(big - 1000))  # shifting the inputs changes nothing
+assert np.argmax(stable) == np.argmax(big)
 
-g = numerical_gradient(f_xy, np.array([1.0, 2.0]))
-print(f"2x + 3xy + y**3 at (1, 2): gradient {g}  (exact: 2 + 3y = 8, 3x + 3y**2 = 15)")
-assert np.allclose(g, [8, 15], rtol=0, atol=1e-6)
-
-
-def f_wxyz(m):
-    (w, x), (y, z) = m
-    return w * x + x * y * z + 3 * w + z * y ** 2
-
-
-m = np.array([[1.0, 2.0], [3.0, 4.0]])
-g = numerical_gradient(f_wxyz, m)
-print(f"w*x + x*y*z + 3w + z*y**2 at [[w, x], [y, z]] = {m.tolist()}:\n{g}")
-assert g.shape == m.shape
-assert np.allclose(g, [[5, 13], [32, 15]], rtol=0, atol=1e-6)
-assert np.array_equal(m, [[1.0, 2.0], [3.0, 4.0]])  # numerical_gradient put every element back
+# Softmax as the output function of the same network: probabilities for two classes.
+P = forward(network, X, output=softmax)
+print(f"\nthe network with a softmax output: P = {P.round(6)}, sum {P.sum():.6f}")
+assert np.allclose(P, softmax(Y)) and abs(P.sum() - 1) < 1e-12
+assert np.argmax(P) == np.argmax(Y)  # softmax keeps the order, so it can be skipped to classify

@@ -1,68 +1,70 @@
-"""Step 09: training by gradient descent, linear regression.
+"""Step 09: a gate becomes a layer object with forward and backward.
 
-Idea: a model y = x @ W + b is trained by repeating one move: compute the
-gradient of the loss (mean squared error) in every parameter and step a little
-downhill, W -= lr * dL/dW. With x = [1..5] and t = [2..6] (column vectors) and
-lr = 0.01, W goes to 1 and b to 1. The gradients come from step 08's
-numerical_gradient (kept unchanged) and agree with the formula 2 x.T (y - t) / N.
+Idea: a layer remembers what it needs during forward() so that backward(dout)
+can return the gradients of its inputs. Two layers, multiply and add, price a
+shopping basket (apples, oranges, tax) and backprop says how the price moves
+with every number in it. Builds on step 03 (the local gradients of * and +)
+and step 08 (a network as layers called in order, here with a way back).
 """
-import numpy as np
 
 
-def numerical_gradient(f, x, h=1e-4):
-    """Central difference of the scalar f(x) in every element of the float array x."""
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
-    while not it.finished:
-        idx = it.multi_index
-        old = x[idx]
-        x[idx] = old + h
-        f_plus = f(x)
-        x[idx] = old - h
-        f_minus = f(x)
-        x[idx] = old  # leave x as it was
-        grad[idx] = (f_plus - f_minus) / (2 * h)
-        it.iternext()
-    return grad
+class MulLayer:
+    def __init__(self):
+        self.x = None
+        self.y = None
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return x * y
+
+    def backward(self, dout):
+        return dout * self.y, dout * self.x
 
 
-x = np.array([[1.0], [2.0], [3.0], [4.0], [5.0]])
-t = np.array([[2.0], [3.0], [4.0], [5.0], [6.0]])
-W = np.zeros((1, 1))
-b = np.zeros(1)
+class AddLayer:
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, dout):
+        return dout, dout
 
 
-def predict(x):
-    return x @ W + b
+# Two apples at 100 each, tax 1.1.
+apple, apple_num, tax = 100, 2, 1.1
+mul_apple = MulLayer()
+mul_tax = MulLayer()
+apple_price = mul_apple.forward(apple, apple_num)
+price = mul_tax.forward(apple_price, tax)
+dapple_price, dtax = mul_tax.backward(1)
+dapple, dapple_num = mul_apple.backward(dapple_price)
+print(f"2 apples with tax: price = {price:.2f}")
+print(f"  (float64 gives {price!r}: 1.1 is not exact in binary)")
+print("  gradients of the price:")
+print(f"    apple {dapple:.4g}, apple_num {dapple_num:.4g}, tax {dtax:.4g}")
 
+assert price == 220.00000000000003  # 220 up to float64 rounding of 1.1
+assert abs(dapple - 2.2) < 1e-12 and abs(dapple_num - 110) < 1e-12 and dtax == 200
 
-def loss():
-    return np.mean((predict(x) - t) ** 2)
+# Two apples at 100 and three oranges at 150, tax 1.1.
+orange, orange_num = 150, 3
+mul_apple, mul_orange, add_fruit, mul_tax = MulLayer(), MulLayer(), AddLayer(), MulLayer()
+apple_price = mul_apple.forward(apple, apple_num)
+orange_price = mul_orange.forward(orange, orange_num)
+fruit_price = add_fruit.forward(apple_price, orange_price)
+price = mul_tax.forward(fruit_price, tax)
 
+dfruit_price, dtax = mul_tax.backward(1)
+dapple_price, dorange_price = add_fruit.backward(dfruit_price)
+dorange, dorange_num = mul_orange.backward(dorange_price)
+dapple, dapple_num = mul_apple.backward(dapple_price)
+print(f"\n2 apples and 3 oranges with tax: price = {price:.2f}")
+print("  gradients of the price:")
+print(f"    apple {dapple:.4g}, apple_num {dapple_num:.4g}")
+print(f"    orange {dorange:.4g}, orange_num {dorange_num:.4g}, tax {dtax:.4g}")
 
-# The loss reads W and b, which numerical_gradient changes in place, so a
-# lambda that ignores its argument is enough.
-gW = numerical_gradient(lambda _: loss(), W)
-gb = numerical_gradient(lambda _: loss(), b)
-y = predict(x)
-formula_W = 2 * x.T @ (y - t) / len(x)
-formula_b = 2 * np.sum(y - t, axis=0) / len(x)
-print(f"first gradients: numerical dL/dW = {gW.item():.6f}, dL/db = {gb.item():.6f}; "
-      f"formula {formula_W.item():.6f}, {formula_b.item():.6f}")
-assert np.allclose(gW, formula_W, atol=1e-6) and np.allclose(gb, formula_b, atol=1e-6)
-
-lr = 0.01
-losses = []
-for i in range(5001):
-    losses.append(loss())
-    if i % 1000 == 0:
-        print(f"iteration {i:5d}: loss {losses[-1]:.3e}, W = {W.item():.6f}, b = {b.item():.6f}")
-    gW = numerical_gradient(lambda _: loss(), W)
-    gb = numerical_gradient(lambda _: loss(), b)
-    W -= lr * gW
-    b -= lr * gb
-
-print(f"prediction for x = 10: {predict(np.array([[10.0]])).item():.6f}")
-assert abs(W.item() - 1) < 1e-4 and abs(b.item() - 1) < 1e-4
-assert losses[-1] < 1e-8
-assert all(later <= earlier for earlier, later in zip(losses, losses[1:]))  # always downhill
+assert price == 715.0000000000001
+assert abs(dapple_num - 110) < 1e-12
+assert abs(dapple - 2.2) < 1e-12
+assert abs(dorange - 3.3) < 1e-12
+assert abs(dorange_num - 165) < 1e-12
+assert dtax == 650

@@ -1,14 +1,15 @@
-"""Step 12: a two-layer network learns XOR by backprop.
+"""Step 12: training by gradient descent, linear regression.
 
-Idea: put a hidden layer of sigmoid units in front of step 11's single unit
-and train all the weights at once. The gradients now come from the backward
-passes of step 05's layers (affine, sigmoid), checked once against step 11's
-numerical gradient, and are used in the same gradient-descent loop. The loss
-of XOR falls far below 4 ln 2, where the single unit stalled. Builds on
-steps 05/06 (layers, backprop through a net) and 11 (the XOR data and loss).
+Idea: a model y = x @ W + b is trained by repeating one move: compute the
+gradient of the loss (mean squared error) in every parameter and step a little
+downhill, W -= lr * dL/dW. With x = [1..5] and t = [2..6] (column vectors) and
+lr = 0.01, W goes to 1 and b to 1. The loop needs nothing but the loss: the
+gradients come from step 05's numerical_gradient (kept unchanged; two loss
+evaluations per parameter are cheap for two parameters), and they agree with
+backprop, the affine backward of step 10 with dout = dL/dy = 2 (y - t) / N,
+which gives dW = 2 x.T (y - t) / N and db = 2 sum(y - t) / N. Builds on
+step 05 (numerical_gradient) and step 10 (the affine backward).
 """
-import math
-
 import numpy as np
 
 
@@ -29,111 +30,44 @@ def numerical_gradient(f, x, h=1e-4):
     return grad
 
 
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
+x = np.array([[1.0], [2.0], [3.0], [4.0], [5.0]])
+t = np.array([[2.0], [3.0], [4.0], [5.0], [6.0]])
+W = np.zeros((1, 1))
+b = np.zeros(1)
 
 
-class Sigmoid:
-    def __init__(self):
-        self.out = None
-
-    def forward(self, x):
-        self.out = 1 / (1 + np.exp(-x))
-        return self.out
-
-    def backward(self, dout):
-        return dout * (1 - self.out) * self.out
+def predict(x):
+    return x @ W + b
 
 
-class Affine:
-    def __init__(self, W, b):
-        self.W, self.b = W, b
-        self.x = None
-        self.dW = self.db = None
-
-    def forward(self, x):
-        self.x = x
-        return x @ self.W + self.b
-
-    def backward(self, dout):
-        self.dW = self.x.T @ dout
-        self.db = dout.sum(axis=0)
-        return dout @ self.W.T
+def loss():
+    return np.mean((predict(x) - t) ** 2)
 
 
-class SigmoidWithLoss:
-    """Sigmoid output and cross-entropy summed over the cases; backward is y - t."""
+# The loss reads W and b, which numerical_gradient changes in place, so a
+# lambda that ignores its argument is enough.
+gW = numerical_gradient(lambda _: loss(), W)
+gb = numerical_gradient(lambda _: loss(), b)
+y = predict(x)
+formula_W = 2 * x.T @ (y - t) / len(x)
+formula_b = 2 * np.sum(y - t, axis=0) / len(x)
+print("first gradients at W = b = 0:")
+print(f"  numerical dL/dW = {gW.item():.6f}, dL/db = {gb.item():.6f}")
+print(f"  backprop  dL/dW = {formula_W.item():.6f}, dL/db = {formula_b.item():.6f}")
+assert np.allclose(gW, formula_W, atol=1e-6) and np.allclose(gb, formula_b, atol=1e-6)
 
-    def __init__(self):
-        self.y = self.t = None
-
-    def forward(self, z, t):
-        self.t = t
-        self.y = sigmoid(z)
-        return np.sum(np.logaddexp(0, z) - t * z)  # see step 10
-
-    def backward(self, dout=1):
-        return dout * (self.y - self.t)
-
-
-class TwoLayerNet:
-    def __init__(self, hidden_size, rng):
-        self.params = {
-            "W1": rng.standard_normal((2, hidden_size)),
-            "b1": np.zeros(hidden_size),
-            "W2": rng.standard_normal((hidden_size, 1)),
-            "b2": np.zeros(1),
-        }
-        p = self.params
-        self.layers = [Affine(p["W1"], p["b1"]), Sigmoid(), Affine(p["W2"], p["b2"])]
-        self.last_layer = SigmoidWithLoss()
-
-    def scores(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
-        return x
-
-    def predict(self, x):
-        return sigmoid(self.scores(x))
-
-    def loss(self, x, t):
-        return self.last_layer.forward(self.scores(x), t)
-
-    def gradient(self, x, t):
-        self.loss(x, t)
-        dout = self.last_layer.backward(1)
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
-        first, second = self.layers[0], self.layers[2]
-        return {"W1": first.dW, "b1": first.db, "W2": second.dW, "b2": second.db}
-
-
-X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-t = np.array([[0.0], [1.0], [1.0], [0.0]])
-
-rng = np.random.default_rng(0)
-net = TwoLayerNet(hidden_size=3, rng=rng)
-
-backprop = net.gradient(X, t)
-check = max(np.max(np.abs(backprop[k] - numerical_gradient(lambda _: net.loss(X, t), p)))
-            for k, p in net.params.items())
-print(f"gradient check before training: max |backprop - numerical| = {check:.2e}")
-
-lr = 0.5
+lr = 0.01
 losses = []
-for i in range(3001):
-    losses.append(net.loss(X, t))
-    if i % 500 == 0:
-        print(f"iteration {i:4d}: loss {losses[-1]:.6f}")
-    for name, g in net.gradient(X, t).items():
-        net.params[name] -= lr * g
+for i in range(5001):
+    losses.append(loss())
+    if i % 1000 == 0:
+        print(f"iteration {i:5d}: loss {losses[-1]:.3e}, W = {W.item():.6f}, b = {b.item():.6f}")
+    gW = numerical_gradient(lambda _: loss(), W)
+    gb = numerical_gradient(lambda _: loss(), b)
+    W -= lr * gW
+    b -= lr * gb
 
-y = net.predict(X)
-classes = (y > 0.5).astype(int).ravel().tolist()
-print(f"XOR by a two-layer net: y = {y.ravel().round(3)} -> {classes}")
-print(f"final loss {losses[-1]:.6f}, well below the single unit's 4 ln 2 = {4 * math.log(2):.6f}")
-
-assert check < 1e-8
-assert classes == [0, 1, 1, 0]
-assert losses[-1] < 0.1 * 4 * math.log(2)
-assert losses[-1] < losses[0]
+print(f"prediction for x = 10: {predict(np.array([[10.0]])).item():.6f}")
+assert abs(W.item() - 1) < 1e-4 and abs(b.item() - 1) < 1e-4
+assert losses[-1] < 1e-8
+assert all(later <= earlier for earlier, later in zip(losses, losses[1:]))  # always downhill
