@@ -8,10 +8,11 @@ dividing by h blows up as h shrinks. So the error against h is a U (plotted
 when matplotlib is installed). h = 1e-4 sits a little right of the bottom for
 the central difference: a small error (2e-7 here) that the h**2 formula
 predicts, while smaller h soon meets rounding, which is erratic. For x**2
-the central difference has no truncation error at all: what remains is rounding. Then the same idea over every element of an
-array, visited with np.nditer: the numerical_gradient later steps check
-backprop with. Builds on step 01 (the central difference on one number) and
-step 04 (derivatives worked out on paper, to compare with).
+the central difference has no truncation error at all: what remains is
+rounding. Then the same idea over every element of an array, visited with
+np.nditer: the numerical_gradient later steps check backprop with. Builds
+on step 01 (the central difference on one number) and step 04 (derivatives
+worked out on paper, to compare with).
 """
 import math
 import os
