@@ -5,9 +5,10 @@ each gate multiplies the gradient arriving at its output by its own local
 gradient and hands the result to its inputs. First (x + y) * z, then one
 neuron s = sigmoid(a*x + b*y + c), whose five gradients give one step that
 raises s. Every gradient is checked by step 01's central difference, and
-both circuits are drawn with each value and its gradient (DOT text, rendered
-by Graphviz when its `dot` program is installed). Builds on step 01 (the
-gradient of a single multiply gate).
+both circuits are drawn with each value, its gradient and the order in which
+backward visits the gates (DOT text, rendered by Graphviz when its `dot`
+program is installed). Builds on step 01 (the gradient of a single multiply
+gate).
 """
 import math
 import os
@@ -53,7 +54,8 @@ assert f == -12.0
 assert (dx, dy, dz) == (-4.0, -4.0, 3.0)
 assert all(abs(n - g) < 1e-9 for n, g in zip(num, (dx, dy, dz)))
 circuit_values = {"x": (x, dx), "y": (y, dy), "z": (z, dz), "q": (q, dq), "f": (f, df)}
-circuit_gates = [("+", ["x", "y"], "q"), ("*", ["q", "z"], "f")]
+# op, inputs, output, and the order in which the backward pass above visited the gate
+circuit_gates = [("+", ["x", "y"], "q", 2), ("*", ["q", "z"], "f", 1)]
 
 
 # 2. One neuron: s = sigmoid(a*x + b*y + c).
@@ -95,19 +97,19 @@ assert all(abs(n - g) < 1e-8 for n, g in zip(num, grads))
 assert abs(s_new - 0.8825501816218984) < 1e-12 and s_new > s
 neuron_values = {"a": (a, da), "x": (x, dx), "b": (b, db), "y": (y, dy), "c": (c, dc),
                  "ax": (ax, dax), "by": (by, dby), "p": (p, dp), "u": (u, du), "s": (s, ds)}
-neuron_gates = [("*", ["a", "x"], "ax"), ("*", ["b", "y"], "by"), ("+", ["ax", "by"], "p"),
-                ("+", ["p", "c"], "u"), ("sigmoid", ["u"], "s")]
+neuron_gates = [("*", ["a", "x"], "ax", 4), ("*", ["b", "y"], "by", 5), ("+", ["ax", "by"], "p", 3),
+                ("+", ["p", "c"], "u", 2), ("sigmoid", ["u"], "s", 1)]
 
 
 # 3. Pictures. DOT is the plain-text graph language of Graphviz: `name [label="..."];`
 # declares a node, `a -> b;` an arrow, and the `dot` program lays the graph out.
 def to_dot(values, gates):
-    """DOT text: a box per value (its value and gradient), an oval per gate."""
+    """DOT text: a box per value (its value and gradient), an oval per gate (its backward turn)."""
     lines = ["digraph circuit {", "  rankdir=LR;"]
     for name, (value, grad) in values.items():
         lines.append(f'  {name} [shape=box, label="{name}\\nvalue {value:.3g}\\ngrad {grad:.3g}"];')
-    for i, (op, ins, out) in enumerate(gates):
-        lines.append(f'  gate{i} [label="{op}"];')
+    for i, (op, ins, out, turn) in enumerate(gates):
+        lines.append(f'  gate{i} [label="{op}\\nbackward #{turn}"];')
         lines += [f"  {name} -> gate{i};" for name in ins] + [f"  gate{i} -> {out};"]
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -125,7 +127,7 @@ for name, values, gates in [("circuit", circuit_values, circuit_gates),
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     else:
         print(f"{name} as DOT text: {dot_file} (install Graphviz for a PNG)")
-    assert text.count("->") == sum(len(ins) + 1 for _, ins, _ in gates)
+    assert text.count("->") == sum(len(ins) + 1 for _, ins, _, _ in gates)
 
 neuron_dot = to_dot(neuron_values, neuron_gates)
 print("\nthe neuron's DOT text begins:")
@@ -134,4 +136,5 @@ print("\n".join(neuron_dot.splitlines()[:4]))
 assert 's [shape=box, label="s\\nvalue 0.881\\ngrad 1"];' in neuron_dot
 assert 'a [shape=box, label="a\\nvalue 1\\ngrad -0.105"];' in neuron_dot
 assert "u -> gate4;" in neuron_dot and "gate4 -> s;" in neuron_dot
+assert 'gate4 [label="sigmoid\\nbackward #1"];' in neuron_dot
 assert 'f [shape=box, label="f\\nvalue -12\\ngrad 1"];' in to_dot(circuit_values, circuit_gates)
