@@ -1,19 +1,21 @@
-"""Step 27: operator overloading: write y = a * b + c.
+"""Step 26: memory: weak references, retain_grad and no_grad.
 
-Builds on step 26 (memory). Four new Functions, Mul, Neg, Sub and Div, and Pow for a
-constant exponent, each with its plain function, and a table that binds them to
-Variable's operators (`__add__`, `__mul__`, `__neg__`, `__sub__`, `__truediv__`,
-`__pow__`). A Python scalar or an ndarray may stand on either side: `Function.__call__`
-wraps every input with `as_variable` (once, there, not in every function), the reflected
-operators (`__radd__`, `__rmul__`, `__rsub__`, `__rtruediv__`) handle `2.0 * x`, and
-`__array_priority__` tells NumPy to let `np.array(2.0) * x` go to the Variable instead of
-treating it as an opaque object. Formulas now read like math and still give gradients,
-which the shopping and gate examples from the earlier steps show. (Both sides must have
-the same shape here; the package also sums broadcast gradients back to each input's shape
-and differentiates a Variable exponent.) This completes the framework of section E; the
-next steps use the package, which is this code grown up.
+Builds on step 25 (generations). Three ways to hold less memory, none changing a gradient.
+
+1. A Variable points to its creator and the creator pointed back to its outputs: a
+   reference cycle, which CPython frees only when its cycle collector happens to run. A
+   Function now holds its outputs by `weakref.ref`, so a graph is freed the moment its
+   last output goes, by reference counting alone.
+2. Most gradients are needed only while backward passes them on; `backward()` now drops
+   the gradients of intermediate Variables and keeps those of the inputs (leaves), unless
+   `backward(retain_grad=True)`.
+3. For inference no graph is needed at all: a `Config` class holds the switch
+   `enable_backprop`, `using_config(name, value)` sets it inside a `with` block and puts
+   it back afterwards, and `no_grad()` is the usual shorthand. (The package keeps this
+   switch per thread; here it is one global for simplicity.)
 """
 import contextlib
+import gc
 import heapq
 import weakref
 
@@ -50,8 +52,6 @@ def as_array(x):
 
 class Variable:
     """A box around an ndarray, with its gradient and the Function that made it."""
-
-    __array_priority__ = 200  # so that ndarray * Variable asks Variable.__rmul__
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
@@ -107,7 +107,6 @@ class Function:
     """Unwrap the input, compute with `forward`, wrap the output; `backward` goes back."""
 
     def __call__(self, *inputs):
-        inputs = [as_variable(x) for x in inputs]  # scalars and arrays, once, here
         xs = [x.data for x in inputs]
         ys = self.forward(*xs)
         if not isinstance(ys, tuple):
@@ -157,69 +156,6 @@ class Add(Function):
         return gy, gy
 
 
-class Mul(Function):
-    def forward(self, x0, x1):
-        y = x0 * x1
-        return y
-
-    def backward(self, gy):
-        x0, x1 = self.inputs[0].data, self.inputs[1].data
-        return gy * x1, gy * x0
-
-
-class Neg(Function):
-    def forward(self, x):
-        return -x
-
-    def backward(self, gy):
-        return -gy
-
-
-class Sub(Function):
-    def forward(self, x0, x1):
-        y = x0 - x1
-        return y
-
-    def backward(self, gy):
-        return gy, -gy
-
-
-class Div(Function):
-    def forward(self, x0, x1):
-        y = x0 / x1
-        return y
-
-    def backward(self, gy):
-        x0, x1 = self.inputs[0].data, self.inputs[1].data
-        gx0 = gy / x1
-        gx1 = gy * (-x0 / x1 ** 2)
-        return gx0, gx1
-
-
-class Pow(Function):
-    """x ** c for a constant exponent c."""
-
-    def __init__(self, c):
-        self.c = c
-
-    def forward(self, x):
-        y = x ** self.c
-        return y
-
-    def backward(self, gy):
-        x = self.inputs[0].data
-        c = self.c
-        gx = c * x ** (c - 1) * gy
-        return gx
-
-
-def as_variable(obj):
-    """Return obj if it is a Variable, else wrap it (a scalar becomes a 0-dim array)."""
-    if isinstance(obj, Variable):
-        return obj
-    return Variable(as_array(obj))
-
-
 def square(x):
     """x ** 2, with a new Square object for every call."""
     return Square()(x)
@@ -235,48 +171,6 @@ def add(x0, x1):
     return Add()(x0, x1)
 
 
-def mul(x0, x1):
-    """x0 * x1."""
-    return Mul()(x0, x1)
-
-
-def neg(x):
-    """-x."""
-    return Neg()(x)
-
-
-def sub(x0, x1):
-    """x0 - x1."""
-    return Sub()(x0, x1)
-
-
-def rsub(x0, x1):
-    """x1 - x0, for `2.0 - x`, where Python calls x.__rsub__(2.0)."""
-    return Sub()(x1, x0)
-
-
-def div(x0, x1):
-    """x0 / x1."""
-    return Div()(x0, x1)
-
-
-def rdiv(x0, x1):
-    """x1 / x0, for `2.0 / x`."""
-    return Div()(x1, x0)
-
-
-def pow(x, c):
-    """x ** c."""
-    return Pow(c)(x)
-
-
-# Every operator of Variable, in one table.
-for name, func in (("__add__", add), ("__radd__", add), ("__mul__", mul), ("__rmul__", mul),
-                   ("__neg__", neg), ("__sub__", sub), ("__rsub__", rsub),
-                   ("__truediv__", div), ("__rtruediv__", rdiv), ("__pow__", pow)):
-    setattr(Variable, name, func)
-
-
 def numerical_diff(f, x, eps=1e-4):
     """Central difference (f(x + eps) - f(x - eps)) / (2 * eps) at a 0-dim Variable x."""
     y0 = f(Variable(as_array(x.data - eps)))  # 0-dim minus float is a NumPy scalar
@@ -284,74 +178,71 @@ def numerical_diff(f, x, eps=1e-4):
     return (y1.data - y0.data) / (2 * eps)
 
 
-a, b, c = Variable(np.array(3.0)), Variable(np.array(2.0)), Variable(np.array(1.0))
-y = (a * b + c) ** 2
+# 1. With weakrefs the Function goes as soon as y goes, without the cycle collector.
+gc.disable()  # so that only reference counting frees anything below
+try:
+    x = Variable(np.array(2.0))
+    y = square(x)
+    f_ref = weakref.ref(y.creator)
+    del y
+    freed_at_once = f_ref() is None
+
+    class StrongSquare(Square):
+        """A Square that also holds its output strongly, as step 25 did."""
+
+        def __call__(self, *inputs):
+            output = super().__call__(*inputs)
+            self.strong_outputs = [output]  # output -> creator -> output: a cycle
+            return output
+
+    y = StrongSquare()(x)
+    strong_ref = weakref.ref(y.creator)
+    del y
+    kept_by_cycle = strong_ref() is not None
+    gc.collect()
+    freed_by_collector = strong_ref() is None
+finally:
+    gc.enable()
+print("weakref outputs: Function freed when y is deleted:", freed_at_once)
+print("strong outputs: still alive after del:", kept_by_cycle,
+      "; freed by gc.collect():", freed_by_collector)
+
+# 2. Only the leaves keep their gradients unless retain_grad=True.
+x0 = Variable(np.array(1.0))
+x1 = Variable(np.array(1.0))
+t = add(x0, x1)
+y = add(x0, t)
 y.backward()
-print("(a*b + c)**2 at (3, 2, 1):", y.data, " grads", a.grad, b.grad, c.grad)
-gate = (y.data, a.grad, b.grad, c.grad)
+print("after backward(): y.grad", y.grad, " t.grad", t.grad, " x0.grad", x0.grad,
+      " x1.grad", x1.grad)
+dropped = (y.grad, t.grad)
+x0.cleargrad()
+x1.cleargrad()
+y = add(x0, add(x0, x1))
+y.backward(retain_grad=True)
+t = y.creator.inputs[1]
+print("after backward(retain_grad=True): y.grad", y.grad, " t.grad", t.grad)
+retained = (y.grad, t.grad)
 
-v = [Variable(np.array(value)) for value in (1.0, 2.0, 3.0, 4.0)]
-f = (v[0] + v[1]) / (v[2] + v[3])
-f.backward()
-print("(a+b)/(c+d) at (1, 2, 3, 4):", repr(float(f.data)), " grads",
-      [repr(float(w.grad)) for w in v])
+# 3. No graph under no_grad: no creator, and the Function keeps no inputs.
+x = Variable(np.ones((100, 100)))
+f = Square()
+with no_grad():
+    y = f(x)
+print("under no_grad: y.creator is", y.creator, "; f kept inputs:", hasattr(f, "inputs"))
+try:
+    with using_config("enable_backprop", False):
+        raise ValueError("an error inside the block")
+except ValueError:
+    pass
+print("after a with block that raised, enable_backprop is", Config.enable_backprop)
+z = square(x)
 
-x = Variable(np.array(3.0))
-y = 1 / x
-y.backward()
-print("1/x at 3: dy/dx =", repr(float(x.grad)))
-reciprocal = x.grad
-
-# The shopping example: 2 apples at 100, 3 oranges at 150, tax 1.1.
-apple, n_apple = Variable(np.array(100.0)), Variable(np.array(2.0))
-orange, n_orange = Variable(np.array(150.0)), Variable(np.array(3.0))
-tax = Variable(np.array(1.1))
-price = (apple * n_apple + orange * n_orange) * tax
-price.backward()
-print("price", repr(float(price.data)), " d/d apple", repr(float(apple.grad)),
-      " d/d n_apple", repr(float(n_apple.grad)), " d/d orange", repr(float(orange.grad)),
-      " d/d n_orange", repr(float(n_orange.grad)), " d/d tax", repr(float(tax.grad)))
-
-# Scalars and ndarrays on either side.
-x = Variable(np.array(2.0))
-mixed = [3.0 * x + 1, x - 5, 5 - x, x / 4, 4 / x, -x, x ** 3,
-         np.array(2.0) * x, x * np.array(2.0)]
-print("3x+1, x-5, 5-x, x/4, 4/x, -x, x**3, array*x, x*array at x=2:",
-      [float(m.data) for m in mixed])
-print("np.array(2.0) * x is a", type(np.array(2.0) * x).__name__)
-
-
-class NoPriority(Variable):
-    __array_priority__ = 0.0  # the ndarray default: NumPy keeps control
-
-
-opaque = np.array([1.0, 2.0]) * NoPriority(np.array(3.0))
-print("without __array_priority__: ndarray * Variable is an", type(opaque).__name__,
-      "of dtype", opaque.dtype, "holding", type(opaque[0]).__name__ + "s")
-
-
-def poly(x):
-    """x**3 / (1 + x) - 2x, written with operators."""
-    return x ** 3 / (1 + x) - 2 * x
-
-
-x = Variable(np.array(2.0))
-y = poly(x)
-y.backward()
-numerical = numerical_diff(poly, Variable(np.array(2.0)))
-print("d/dx (x**3/(1+x) - 2x) at 2: backprop", repr(float(x.grad)),
-      " numerical", repr(float(numerical)))
-
-assert gate == (49.0, 28.0, 42.0, 14.0)
-assert abs(f.data - 3 / 7) < 1e-15
-assert all(abs(w.grad - g) < 1e-15 for w, g in zip(v, (1 / 7, 1 / 7, -3 / 49, -3 / 49)))
-assert abs(reciprocal - (-1 / 9)) < 1e-15
-assert price.data == 715.0000000000001
-assert abs(apple.grad - 2.2) < 1e-12 and abs(n_apple.grad - 110) < 1e-12
-assert abs(orange.grad - 3.3) < 1e-12 and abs(n_orange.grad - 165) < 1e-12
-assert tax.grad == 650.0
-assert [float(m.data) for m in mixed] == [7.0, -3.0, 3.0, 0.5, 2.0, -2.0, 8.0, 4.0, 4.0]
-assert all(isinstance(m, Variable) for m in mixed)
-assert opaque.dtype == object and isinstance(opaque[0], Variable)
-assert abs(x.grad - ((2 * 2 ** 3 + 3 * 2 ** 2) / (1 + 2) ** 2 - 2)) < 1e-12  # by hand
-assert abs(x.grad - numerical) < 1e-6
+assert freed_at_once and kept_by_cycle and freed_by_collector
+assert dropped == (None, None) and x0.grad == 2.0 and x1.grad == 1.0
+assert retained == (1.0, 1.0)
+assert y.creator is None and not hasattr(f, "inputs") and y.generation == 0
+assert np.array_equal(y.data, np.ones((100, 100)))
+assert Config.enable_backprop is True
+assert type(z.creator) is Square and isinstance(z.creator.outputs[0], weakref.ref)
+assert z.creator.outputs[0]() is z
