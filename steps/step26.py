@@ -1,6 +1,6 @@
 """Step 25: generations: backward visits Functions in the right order.
 
-Builds on step 24 (several inputs, accumulating gradients). Step 24's walk pops whatever
+Builds on step 25 (accumulating gradients). Step 25's walk pops whatever
 Function was pushed last. On a diamond, where one Variable feeds two branches that meet
 again, it runs a Function before all the gradient for its output has arrived, and runs it
 again when the rest comes: the gradient comes out wrong. The fix: every Variable and
@@ -8,10 +8,21 @@ Function gets a generation (a Function's is its newest input's; its outputs are 
 more), and backward takes Functions from a heap, highest generation first, each once.
 A Function then runs only after every Function that uses its outputs has run. The
 example: a = x ** 2, y = a ** 2 + a ** 2 = 2 x ** 4, so dy/dx = 8 x ** 3 = 64 at x = 2.
+The picture shows it: each of the two paths from y back to x contributes
+2a * 2x = 8 * 4 = 32, and 64 is their sum. The heap makes a collect both branches'
+gradients (8 + 8 = 16) before Square(x) runs; the Functions are numbered #1 to #4 in
+the order the heap handed them out.
 """
 import heapq
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
+
+OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
+OUT.mkdir(parents=True, exist_ok=True)
 
 
 def as_array(x):
@@ -56,8 +67,10 @@ class Variable:
 
         if self.creator is not None:  # a leaf has nothing to walk
             add_func(self.creator)
+        order = []
         while funcs:
             f = heapq.heappop(funcs)[2]
+            order.append(f)
             gys = [output.grad for output in f.outputs]
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
@@ -69,6 +82,7 @@ class Variable:
                     x.grad = x.grad + gx  # sum over paths (+= could alter a shared array)
                 if x.creator is not None:
                     add_func(x.creator)
+        return order
 
 
 class Function:
@@ -145,8 +159,48 @@ def numerical_diff(f, x, eps=1e-4):
     return (y1.data - y0.data) / (2 * eps)
 
 
+def short(a):
+    """A value or gradient for a label: 4 significant digits, '-' when there is none."""
+    if a is None:
+        return "-"
+    return np.array2string(np.asarray(a), formatter={"float_kind": lambda v: f"{v:.4g}"})
+
+
+def get_dot_graph(funcs, names):
+    """DOT text for Functions given in the order backward visits them (#1 first):
+    each Variable with its name, value and gradient, each Function with its number."""
+    ids = {}
+    lines = ["digraph g {", "rankdir=LR;"]
+
+    def node(v):
+        if v not in ids:
+            ids[v] = f"v{len(ids)}"
+            label = f"{names.get(v, '')}\\nvalue {short(v.data)}\\ngrad {short(v.grad)}"
+            lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
+        return ids[v]
+
+    for k, f in enumerate(funcs, 1):
+        lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
+        lines += [f"{node(x)} -> f{k};" for x in f.inputs]
+        lines += [f"f{k} -> {node(y)};" for y in f.outputs]
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def save_picture(text, name):
+    """Write OUT/name.dot; draw OUT/name.png when Graphviz's dot is on PATH. Return the PNG or None."""
+    dot_file = OUT / f"{name}.dot"
+    dot_file.write_text(text, encoding="utf-8")
+    if shutil.which("dot") is None:
+        print(f"{dot_file} written; install Graphviz (its dot program) to draw it")
+        return None
+    png = OUT / f"{name}.png"
+    subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+    print(f"picture: {png}")
+    return png
+
+
 def backward_list_order(v):
-    """Step 24's walk, kept here to compare: last pushed, first run, maybe more than once."""
+    """Step 25's walk, kept here to compare: last pushed, first run, maybe more than once."""
     v.grad = np.ones_like(v.data)
     funcs = [v.creator]
     while funcs:
@@ -168,35 +222,31 @@ def diamond(x):
 
 x = Variable(np.array(2.0))
 y = diamond(x)
-print("generations: x", x.generation, " branches", [v.generation for v in y.creator.inputs],
-      " y", y.generation)
+a = y.creator.inputs[0].creator.inputs[0]
+print("generations of the Variables: x", x.generation, " a", a.generation,
+      " both a**2", [v.generation for v in y.creator.inputs], " y", y.generation)
+print("generations of the Functions: Square(x)", a.creator.generation,
+      " both Square(a)", [v.creator.generation for v in y.creator.inputs], " Add", y.creator.generation)
 backward_list_order(y)
 wrong = x.grad
 print("list order: dy/dx =", wrong)
 
 x = Variable(np.array(2.0))
 y = diamond(x)
-y.backward()
+order = y.backward()
 print("generation order: dy/dx =", x.grad, " (8 * 2**3 = 64)")
-
-# Which order did the heap choose? Record it with a Square that logs its backward.
-log = []
-
-
-class LoggedSquare(Square):
-    def backward(self, gy):
-        log.append(self.generation)
-        return super().backward(gy)
-
-
-x = Variable(np.array(2.0))
-a = LoggedSquare()(x)
-y = add(LoggedSquare()(a), LoggedSquare()(a))
-y.backward()
-print("generations of the Squares in backward order:", log, " a's generation", a.generation)
+print("backward ran:", ", ".join(f"#{k} {type(f).__name__} (generation {f.generation})"
+                                 for k, f in enumerate(order, 1)))
+a = order[-1].outputs[0]
+names = {x: "x", a: "a", y: "y"}
+names.update({v: f"a**2 ({side})" for v, side in zip(y.creator.inputs, ("left", "right"))})
+text = get_dot_graph(order, names)
+png = save_picture(text, "step26_diamond")
 
 assert y.data == 32.0 and y.generation == 3 and a.generation == 1 and x.generation == 0
 assert [v.generation for v in y.creator.inputs] == [2, 2]
 assert wrong == 96.0
 assert x.grad == 64.0
-assert log == [1, 1, 0]
+assert [f.generation for f in order] == [2, 1, 1, 0] and type(order[0]) is Add
+assert "a\\nvalue 4\\ngrad 16" in text and "x\\nvalue 2\\ngrad 64" in text
+assert text.count("v3 -> f") == 2 and text.count('label="a\\n') == 1  # a drawn once, used twice

@@ -17,9 +17,16 @@ Builds on step 25 (generations). Three ways to hold less memory, none changing a
 import contextlib
 import gc
 import heapq
+import os
+import shutil
+import subprocess
 import weakref
+from pathlib import Path
 
 import numpy as np
+
+OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
+OUT.mkdir(parents=True, exist_ok=True)
 
 
 class Config:
@@ -176,6 +183,46 @@ def numerical_diff(f, x, eps=1e-4):
     y0 = f(Variable(as_array(x.data - eps)))  # 0-dim minus float is a NumPy scalar
     y1 = f(Variable(as_array(x.data + eps)))
     return (y1.data - y0.data) / (2 * eps)
+
+
+def short(a):
+    """A value or gradient for a label: 4 significant digits, '-' when there is none."""
+    if a is None:
+        return "-"
+    return np.array2string(np.asarray(a), formatter={"float_kind": lambda v: f"{v:.4g}"})
+
+
+def get_dot_graph(funcs, names):
+    """DOT text for Functions given in the order backward visits them (#1 first):
+    each Variable with its name, value and gradient, each Function with its number."""
+    ids = {}
+    lines = ["digraph g {", "rankdir=LR;"]
+
+    def node(v):
+        if v not in ids:
+            ids[v] = f"v{len(ids)}"
+            label = f"{names.get(v, '')}\\nvalue {short(v.data)}\\ngrad {short(v.grad)}"
+            lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
+        return ids[v]
+
+    for k, f in enumerate(funcs, 1):
+        lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
+        lines.append(f"{node(f.input)} -> f{k};")
+        lines.append(f"f{k} -> {node(f.output)};")
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def save_picture(text, name):
+    """Write OUT/name.dot; draw OUT/name.png when Graphviz's dot is on PATH. Return the PNG or None."""
+    dot_file = OUT / f"{name}.dot"
+    dot_file.write_text(text, encoding="utf-8")
+    if shutil.which("dot") is None:
+        print(f"{dot_file} written; install Graphviz (its dot program) to draw it")
+        return None
+    png = OUT / f"{name}.png"
+    subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+    print(f"picture: {png}")
+    return png
 
 
 # 1. With weakrefs the Function goes as soon as y goes, without the cycle collector.
