@@ -1,4 +1,4 @@
-"""Step 25: generations: backward visits Functions in the right order.
+"""Step 26: generations: backward visits Functions in the right order.
 
 Builds on step 25 (accumulating gradients). Step 25's walk pops whatever
 Function was pushed last. On a diamond, where one Variable feeds two branches that meet

@@ -1,18 +1,11 @@
-"""Step 26: memory: weak references, retain_grad and no_grad.
+"""Step 29: no graph at all when no gradient is wanted: Config and no_grad.
 
-Builds on step 25 (generations). Three ways to hold less memory, none changing a gradient.
-
-1. A Variable points to its creator and the creator pointed back to its outputs: a
-   reference cycle, which CPython frees only when its cycle collector happens to run. A
-   Function now holds its outputs by `weakref.ref`, so a graph is freed the moment its
-   last output goes, by reference counting alone.
-2. Most gradients are needed only while backward passes them on; `backward()` now drops
-   the gradients of intermediate Variables and keeps those of the inputs (leaves), unless
-   `backward(retain_grad=True)`.
-3. For inference no graph is needed at all: a `Config` class holds the switch
-   `enable_backprop`, `using_config(name, value)` sets it inside a `with` block and puts
-   it back afterwards, and `no_grad()` is the usual shorthand. (The package keeps this
-   switch per thread; here it is one global for simplicity.)
+Builds on step 28 (retain_grad), the third way to hold less memory. For inference no
+graph is needed at all: a `Config` class holds the switch `enable_backprop`, every
+Function call reads it, and when it is off the Function computes its value but keeps no
+inputs and sets no creator. `using_config(name, value)` sets a switch inside a `with`
+block and puts it back afterwards, even when the block raises, and `no_grad()` is the
+usual shorthand. (The package keeps this switch per thread; here it is one global.)
 """
 import contextlib
 import gc
@@ -92,8 +85,10 @@ class Variable:
 
         if self.creator is not None:  # a leaf has nothing to walk
             add_func(self.creator)
+        order = []
         while funcs:
             f = heapq.heappop(funcs)[2]
+            order.append(f)
             gys = [output().grad for output in f.outputs]  # output() follows the weakref
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
@@ -108,6 +103,7 @@ class Variable:
             if not retain_grad:  # only leaves keep their gradients
                 for y in f.outputs:
                     y().grad = None  # no longer needed once f has passed it on
+        return order
 
 
 class Function:
@@ -207,8 +203,8 @@ def get_dot_graph(funcs, names):
 
     for k, f in enumerate(funcs, 1):
         lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
-        lines.append(f"{node(f.input)} -> f{k};")
-        lines.append(f"f{k} -> {node(f.output)};")
+        lines += [f"{node(x)} -> f{k};" for x in f.inputs]
+        lines += [f"f{k} -> {node(y())};" for y in f.outputs]  # y() follows the weakref
     return "\n".join(lines + ["}"]) + "\n"
 
 
@@ -225,7 +221,20 @@ def save_picture(text, name):
     return png
 
 
-# 1. With weakrefs the Function goes as soon as y goes, without the cycle collector.
+def diamond(x):
+    """x -> a = x**2 -> two branches a**2 -> added: y = 2 x**4."""
+    a = square(x)
+    return add(square(a), square(a))
+
+
+# The diamond of step 26 still gives 64.
+x = Variable(np.array(2.0))
+y = diamond(x)
+y.backward()
+print(f"diamond at x = 2: dy/dx = {x.grad} (8 * 2**3 = 64)")
+assert x.grad == 64.0
+
+# With weakrefs the Function goes as soon as y goes, without the cycle collector.
 gc.disable()  # so that only reference counting frees anything below
 try:
     x = Variable(np.array(2.0))
@@ -235,7 +244,7 @@ try:
     freed_at_once = f_ref() is None
 
     class StrongSquare(Square):
-        """A Square that also holds its output strongly, as step 25 did."""
+        """A Square that also holds its output strongly, as step 26 did."""
 
         def __call__(self, *inputs):
             output = super().__call__(*inputs)
@@ -253,25 +262,30 @@ finally:
 print("weakref outputs: Function freed when y is deleted:", freed_at_once)
 print("strong outputs: still alive after del:", kept_by_cycle,
       "; freed by gc.collect():", freed_by_collector)
+assert freed_at_once and kept_by_cycle and freed_by_collector
+z = square(x)
+assert type(z.creator) is Square and isinstance(z.creator.outputs[0], weakref.ref)
+assert z.creator.outputs[0]() is z
 
-# 2. Only the leaves keep their gradients unless retain_grad=True.
+# Only the leaves keep their gradients unless retain_grad=True.
 x0 = Variable(np.array(1.0))
 x1 = Variable(np.array(1.0))
 t = add(x0, x1)
 y = add(x0, t)
 y.backward()
-print("after backward(): y.grad", y.grad, " t.grad", t.grad, " x0.grad", x0.grad,
-      " x1.grad", x1.grad)
+print(f"after backward(): y.grad {y.grad}, t.grad {t.grad}, x0.grad {x0.grad}, x1.grad {x1.grad}")
 dropped = (y.grad, t.grad)
 x0.cleargrad()
 x1.cleargrad()
 y = add(x0, add(x0, x1))
 y.backward(retain_grad=True)
 t = y.creator.inputs[1]
-print("after backward(retain_grad=True): y.grad", y.grad, " t.grad", t.grad)
+print(f"after backward(retain_grad=True): y.grad {y.grad}, t.grad {t.grad}")
 retained = (y.grad, t.grad)
+assert dropped == (None, None) and x0.grad == 2.0 and x1.grad == 1.0
+assert retained == (1.0, 1.0)
 
-# 3. No graph under no_grad: no creator, and the Function keeps no inputs.
+# No graph under no_grad: no creator, and the Function keeps no inputs.
 x = Variable(np.ones((100, 100)))
 f = Square()
 with no_grad():
@@ -284,12 +298,7 @@ except ValueError:
     pass
 print("after a with block that raised, enable_backprop is", Config.enable_backprop)
 z = square(x)
-
-assert freed_at_once and kept_by_cycle and freed_by_collector
-assert dropped == (None, None) and x0.grad == 2.0 and x1.grad == 1.0
-assert retained == (1.0, 1.0)
 assert y.creator is None and not hasattr(f, "inputs") and y.generation == 0
 assert np.array_equal(y.data, np.ones((100, 100)))
 assert Config.enable_backprop is True
-assert type(z.creator) is Square and isinstance(z.creator.outputs[0], weakref.ref)
-assert z.creator.outputs[0]() is z
+assert type(z.creator) is Square
