@@ -129,7 +129,8 @@ def get_dot_graph(funcs, names):
     def node(v):
         if v not in ids:
             ids[v] = f"v{len(ids)}"
-            label = f"{names.get(v, '')}\\nvalue {short(v.data)}\\ngrad {short(v.grad)}"
+            name = names[v] + "\\n" if v in names else ""
+            label = f"{name}value {short(v.data)}\\ngrad {short(v.grad)}"
             lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
         return ids[v]
 

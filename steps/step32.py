@@ -1,19 +1,15 @@
-"""Step 27: operator overloading: write y = a * b + c.
+"""Step 32: the rest of arithmetic: Neg, Sub, Div and Pow.
 
-Builds on step 26 (memory). Four new Functions, Mul, Neg, Sub and Div, and Pow for a
-constant exponent, each with its plain function, and a table that binds them to
-Variable's operators (`__add__`, `__mul__`, `__neg__`, `__sub__`, `__truediv__`,
-`__pow__`). A Python scalar or an ndarray may stand on either side: `Function.__call__`
-wraps every input with `as_variable` (once, there, not in every function), the reflected
-operators (`__radd__`, `__rmul__`, `__rsub__`, `__rtruediv__`) handle `2.0 * x`, and
-`__array_priority__` tells NumPy to let `np.array(2.0) * x` go to the Variable instead of
-treating it as an opaque object. Formulas now read like math and still give gradients,
-which the shopping and gate examples from the earlier steps show. (Both sides must have
-the same shape here; the package also sums broadcast gradients back to each input's shape
-and differentiates a Variable exponent.) This completes the framework of section E; the
-next steps use the package, which is this code grown up.
+Builds on step 31 (numbers on either side). Four more Functions with their gradients:
+-x gives -gy; x0 - x1 gives (gy, -gy); x0 / x1 gives (gy / x1, -gy x0 / x1**2); and
+x ** c for a constant c gives c x ** (c - 1) gy. The table binds `__neg__`, `__sub__`,
+`__rsub__`, `__truediv__`, `__rtruediv__` and `__pow__`; the reflected ones swap the
+operands (`5 - x` is rsub(x, 5) = 5 - x). Now any formula of the gate examples from the
+NumPy steps can be written as it reads, and backward checks out against the numerical
+derivative. Both sides of an operator must still have the same shape; step 36 lifts that.
 """
 import contextlib
+import gc
 import heapq
 import os
 import shutil
@@ -92,8 +88,10 @@ class Variable:
 
         if self.creator is not None:  # a leaf has nothing to walk
             add_func(self.creator)
+        order = []
         while funcs:
             f = heapq.heappop(funcs)[2]
+            order.append(f)
             gys = [output().grad for output in f.outputs]  # output() follows the weakref
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
@@ -108,6 +106,7 @@ class Variable:
             if not retain_grad:  # only leaves keep their gradients
                 for y in f.outputs:
                     y().grad = None  # no longer needed once f has passed it on
+        return order
 
 
 class Function:
@@ -277,7 +276,7 @@ def pow(x, c):
     return Pow(c)(x)
 
 
-# Every operator of Variable, in one table.
+# Variable's operators, in one table.
 for name, func in (("__add__", add), ("__radd__", add), ("__mul__", mul), ("__rmul__", mul),
                    ("__neg__", neg), ("__sub__", sub), ("__rsub__", rsub),
                    ("__truediv__", div), ("__rtruediv__", rdiv), ("__pow__", pow)):
@@ -307,14 +306,15 @@ def get_dot_graph(funcs, names):
     def node(v):
         if v not in ids:
             ids[v] = f"v{len(ids)}"
-            label = f"{names.get(v, '')}\\nvalue {short(v.data)}\\ngrad {short(v.grad)}"
+            name = names[v] + "\\n" if v in names else ""
+            label = f"{name}value {short(v.data)}\\ngrad {short(v.grad)}"
             lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
         return ids[v]
 
     for k, f in enumerate(funcs, 1):
         lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
-        lines.append(f"{node(f.input)} -> f{k};")
-        lines.append(f"f{k} -> {node(f.output)};")
+        lines += [f"{node(x)} -> f{k};" for x in f.inputs]
+        lines += [f"f{k} -> {node(y())};" for y in f.outputs]  # y() follows the weakref
     return "\n".join(lines + ["}"]) + "\n"
 
 
@@ -331,50 +331,37 @@ def save_picture(text, name):
     return png
 
 
+def diamond(x):
+    """x -> a = x**2 -> two branches a**2 -> added: y = 2 x**4."""
+    a = square(x)
+    return add(square(a), square(a))
+
+
+# The diamond of step 26 still gives 64.
+x = Variable(np.array(2.0))
+y = diamond(x)
+y.backward()
+print(f"diamond at x = 2: dy/dx = {x.grad} (8 * 2**3 = 64)")
+assert x.grad == 64.0
+
 a, b, c = Variable(np.array(3.0)), Variable(np.array(2.0)), Variable(np.array(1.0))
 y = (a * b + c) ** 2
 y.backward()
-print("(a*b + c)**2 at (3, 2, 1):", y.data, " grads", a.grad, b.grad, c.grad)
-gate = (y.data, a.grad, b.grad, c.grad)
+print(f"(a*b + c)**2 at (3, 2, 1): {y.data}, grads {a.grad}, {b.grad}, {c.grad}")
+assert (y.data, a.grad, b.grad, c.grad) == (49.0, 28.0, 42.0, 14.0)
 
 v = [Variable(np.array(value)) for value in (1.0, 2.0, 3.0, 4.0)]
 f = (v[0] + v[1]) / (v[2] + v[3])
 f.backward()
-print("(a+b)/(c+d) at (1, 2, 3, 4):", repr(float(f.data)), " grads",
-      [repr(float(w.grad)) for w in v])
+print(f"(a+b)/(c+d) at (1, 2, 3, 4): {f.data:.6f} (3/7)")
+print("  its grads:", ", ".join(f"{w.grad:.6f}" for w in v), "(1/7, 1/7, -3/49, -3/49)")
+assert abs(f.data - 3 / 7) < 1e-15
+assert all(abs(w.grad - g) < 1e-15 for w, g in zip(v, (1 / 7, 1 / 7, -3 / 49, -3 / 49)))
 
-x = Variable(np.array(3.0))
-y = 1 / x
-y.backward()
-print("1/x at 3: dy/dx =", repr(float(x.grad)))
-reciprocal = x.grad
-
-# The shopping example: 2 apples at 100, 3 oranges at 150, tax 1.1.
-apple, n_apple = Variable(np.array(100.0)), Variable(np.array(2.0))
-orange, n_orange = Variable(np.array(150.0)), Variable(np.array(3.0))
-tax = Variable(np.array(1.1))
-price = (apple * n_apple + orange * n_orange) * tax
-price.backward()
-print("price", repr(float(price.data)), " d/d apple", repr(float(apple.grad)),
-      " d/d n_apple", repr(float(n_apple.grad)), " d/d orange", repr(float(orange.grad)),
-      " d/d n_orange", repr(float(n_orange.grad)), " d/d tax", repr(float(tax.grad)))
-
-# Scalars and ndarrays on either side.
 x = Variable(np.array(2.0))
-mixed = [3.0 * x + 1, x - 5, 5 - x, x / 4, 4 / x, -x, x ** 3,
-         np.array(2.0) * x, x * np.array(2.0)]
-print("3x+1, x-5, 5-x, x/4, 4/x, -x, x**3, array*x, x*array at x=2:",
-      [float(m.data) for m in mixed])
-print("np.array(2.0) * x is a", type(np.array(2.0) * x).__name__)
-
-
-class NoPriority(Variable):
-    __array_priority__ = 0.0  # the ndarray default: NumPy keeps control
-
-
-opaque = np.array([1.0, 2.0]) * NoPriority(np.array(3.0))
-print("without __array_priority__: ndarray * Variable is an", type(opaque).__name__,
-      "of dtype", opaque.dtype, "holding", type(opaque[0]).__name__ + "s")
+mixed = [x - 5, 5 - x, x / 4, 4 / x, -x, x ** 3]
+print("x-5, 5-x, x/4, 4/x, -x, x**3 at x = 2:", [float(m.data) for m in mixed])
+assert [float(m.data) for m in mixed] == [-3.0, 3.0, 0.5, 2.0, -2.0, 8.0]
 
 
 def poly(x):
@@ -386,19 +373,6 @@ x = Variable(np.array(2.0))
 y = poly(x)
 y.backward()
 numerical = numerical_diff(poly, Variable(np.array(2.0)))
-print("d/dx (x**3/(1+x) - 2x) at 2: backprop", repr(float(x.grad)),
-      " numerical", repr(float(numerical)))
-
-assert gate == (49.0, 28.0, 42.0, 14.0)
-assert abs(f.data - 3 / 7) < 1e-15
-assert all(abs(w.grad - g) < 1e-15 for w, g in zip(v, (1 / 7, 1 / 7, -3 / 49, -3 / 49)))
-assert abs(reciprocal - (-1 / 9)) < 1e-15
-assert price.data == 715.0000000000001
-assert abs(apple.grad - 2.2) < 1e-12 and abs(n_apple.grad - 110) < 1e-12
-assert abs(orange.grad - 3.3) < 1e-12 and abs(n_orange.grad - 165) < 1e-12
-assert tax.grad == 650.0
-assert [float(m.data) for m in mixed] == [7.0, -3.0, 3.0, 0.5, 2.0, -2.0, 8.0, 4.0, 4.0]
-assert all(isinstance(m, Variable) for m in mixed)
-assert opaque.dtype == object and isinstance(opaque[0], Variable)
-assert abs(x.grad - ((2 * 2 ** 3 + 3 * 2 ** 2) / (1 + 2) ** 2 - 2)) < 1e-12  # by hand
+print(f"d/dx (x**3/(1+x) - 2x) at 2: backprop {x.grad:.6f}, numerical {numerical:.6f}")
+assert abs(x.grad - ((2 * 2 ** 3 + 3 * 2 ** 2) / (1 + 2) ** 2 - 2)) < 1e-12  # by hand: 10/9
 assert abs(x.grad - numerical) < 1e-6
