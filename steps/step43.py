@@ -1,7 +1,8 @@
-"""Step 30: pictures of the graph of a function and of its derivatives.
+"""Step 43: pictures of the graph of a function and of its derivatives.
 
-Builds on step 28 (`backward(create_graph=True)` gives a gradient that has a graph of its
-own). The new idea: look at those graphs. `dezero_lite.utils.get_dot_graph(y)` walks back
+Builds on step 41 (the package; `backward(create_graph=True)` gives a gradient that has
+a graph of its own, step 33). The new idea: look at those graphs with the package's
+drawing, which can show what steps 20-33 drew by hand and more. `dezero_lite.utils.get_dot_graph(y)` walks back
 from y in the order backward() would and writes the graph as DOT text, Graphviz's
 language for pictures of graphs; `plot_dot_graph(y, to_file=...)` hands that text to
 Graphviz's `dot` program to draw a PNG (and writes the .dot text beside it).
@@ -13,6 +14,11 @@ quickly: 21 Functions for the third derivative, 51 for the fourth. The DOT text
 depends only on the graph (node ids come from the walk, not from memory addresses), so
 building the same computation twice gives the same text. Without Graphviz the step
 still writes and checks the text, and says how to install `dot`.
+
+The first derivative is drawn once more with all of `get_dot_graph`'s options
+(`verbose=True`, `show_values=True`, `show_order=True`, after `retain_grad=True`), into
+step43_tanh_grad.png: two leaves there hold the value 1, the seed dy/dy that backward
+started from and the constant 1 of 1 - y**2, and only their names tell them apart.
 """
 import math
 import os
@@ -62,30 +68,60 @@ texts_again = [get_dot_graph(v, verbose=False) for v in again]
 counts = [count_nodes(text) for text in texts]
 for k, (value, (n_vars, n_funcs)) in enumerate(zip(values, counts)):
     what = "tanh(1)" if k == 0 else f"derivative {k}"
-    print(f"{what:>13} = {value: .12f}   graph: {n_vars:3d} variables, {n_funcs:3d} functions")
-print("\nDOT text of the first derivative, 1 - tanh(x)**2 (made by Tanh's backward):")
-print(texts[1])
+    print(f"{what:>13} = {value: .6f}   graph: {n_vars:3d} variables, {n_funcs:3d} functions")
+
+# The first derivative once more, with everything the picture can show: names, shapes
+# and dtypes (verbose), values and gradients (show_values; retain_grad=True keeps y's),
+# and the order backward would visit each Function (show_order). Two leaves hold the
+# value 1: the seed dy/dy that backward started from, and the constant 1 in 1 - y**2.
+x = dz.Variable(np.array(1.0), name="x")
+y = F.tanh(x)
+y.name = "y"
+y.backward(create_graph=True, retain_grad=True)
+gx = x.grad
+gx.name = "dy/dx"
+seed, rest = gx.creator.inputs  # Tanh's backward computes gy * (1 - y * y)
+seed.name = "dy/dy (the seed)"
+one, y_squared = rest.creator.inputs
+one.name = "the constant 1"
+rest.name = "1 - y*y"
+y_squared.name = "y*y"
+options = dict(verbose=True, show_values=True, show_order=True)
+labelled = get_dot_graph(gx, **options)
+(OUT / "step43_tanh_grad.dot").write_text(labelled, encoding="utf-8")
+print("\nthe nodes of dy/dx's graph, as its DOT text labels them:")
+for label in re.findall(r'label="([^"]*)"', labelled):
+    print("  ", label.replace("\\n", " | "))
+try:
+    plot_dot_graph(gx, to_file=OUT / "step43_tanh_grad.png", **options)
+    print(f"picture: {OUT / 'step43_tanh_grad.png'}")
+except GraphvizNotFoundError:
+    pass  # said below, with the other pictures
+assert seed is y.grad and float(seed.data) == 1.0 and float(one.data) == 1.0 and seed is not one
+assert "dy/dy (the seed)" in labelled and "the constant 1" in labelled
+assert "#1 Mul" in labelled and "#2 Sub" in labelled and "#4 Tanh" in labelled
+assert "grad: 0.42" in labelled and "() float64" in labelled
+assert "y\\n() float64\\ndata: 0.7616\\ngrad: 1" in labelled  # kept by retain_grad=True
 
 # The DOT text always goes to a file; Graphviz's dot, when installed, turns it into a PNG.
 dots = []
 for k, text in enumerate(texts):
-    dots.append(OUT / f"step30_tanh_{k}.dot")
+    dots.append(OUT / f"step43_tanh_{k}.dot")
     dots[-1].write_text(text, encoding="utf-8")
 print(f"DOT text of each graph: {dots[0]} ... {dots[-1].name}")
 pngs = []
 try:
     for k, v in enumerate(chain):
-        png = OUT / f"step30_tanh_{k}.png"
+        png = OUT / f"step43_tanh_{k}.png"
         plot_dot_graph(v, verbose=False, to_file=png)  # writes the same .dot beside the PNG
         pngs.append(png)
 except GraphvizNotFoundError as e:
     print("Graphviz is not installed, so no pictures; the DOT text was checked all the same.")
     print(e)
 else:
-    print("pictures (open them side by side to see the graph grow): "
-          f"{pngs[0]} ... {pngs[-1].name}")
-    print("boxes are Functions; filled ellipses are inputs (x, and constants such as the 1 in "
-          "1 - y**2), dashed ones intermediate results, the double one the output")
+    print(f"pictures (open them side by side to see the graph grow): {pngs[0]} ... {pngs[-1].name}")
+    print("boxes are Functions; filled ellipses are inputs (x, the seed, constants),")
+    print("dashed ones intermediate results, the double one the output")
 
 t = math.tanh(1.0)
 assert abs(values[0] - t) < 1e-15
