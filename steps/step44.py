@@ -1,9 +1,10 @@
-"""Step 31: linear regression with the package, first by hand, then with a layer and an optimizer.
+"""Step 44: linear regression with the package, first by hand, then with a layer and an optimizer.
 
-Builds on step 09 (the same problem trained with numerical gradients) and step 29
+Builds on step 41 (the package) and step 40 (Linear and SGD written by hand); the
+NumPy steps trained the same problem with numerical gradients, and step 42
 (gradient descent with Variables). The model y = x @ W + b, the data x = [1..5],
 t = [2..6] as column vectors, the loss F.mean_squared_error and lr = 0.01 are as in
-step 09; now backward() gives the gradients, exactly the formula 2 x.T (y - t) / N:
+those NumPy steps; now backward() gives the gradients, exactly the formula 2 x.T (y - t) / N:
 (-28, -8) at W = 0, b = 0. After 4000 steps W = 1.0000002, b = 0.9999991
 and the loss is 1.4e-13.
 

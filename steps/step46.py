@@ -1,6 +1,6 @@
-"""Step 33: classifying the spiral with mini-batches, then saving and loading the weights.
+"""Step 46: classifying the spiral with mini-batches, then saving and loading the weights.
 
-Builds on step 32 (an MLP trained by Adam) and step 15 (softmax). The data set
+Builds on step 45 (an MLP trained by Adam) and the softmax of the NumPy steps. The data set
 `Spiral` holds 300 points in the plane on three interleaved spiral arms; the label is
 the arm. The scores of `MLP((30, 3), activation=F.relu)` go through
 `F.softmax_cross_entropy` (softmax, then minus the log of the label's probability,
@@ -11,7 +11,7 @@ test spiral right, while one Linear layer alone (straight boundaries) stays near
 
 Then `save_weights` writes the parameters to an .npz file, and `load_weights` puts
 them into a new model, which gives exactly the same predictions. When matplotlib is
-installed the regions the network assigns to each arm go to `step33_spiral.png`.
+installed the regions the network assigns to each arm go to `step46_spiral.png`.
 """
 import os
 import time
@@ -77,7 +77,7 @@ fit(flat, EPOCHS)
 flat_acc = accuracy_on(flat, train_set)
 print(f"one Linear layer alone, trained the same way: training accuracy {flat_acc:.3f}")
 
-weights = OUT / "step33_spiral_mlp.npz"
+weights = OUT / "step46_spiral_mlp.npz"
 model.save_weights(weights)
 again = MLP((30, 3), activation=F.relu)  # weights not made yet: load_weights fills them in
 again.load_weights(weights)
@@ -109,7 +109,7 @@ def plot_regions(path):
     return True
 
 
-png = OUT / "step33_spiral.png"
+png = OUT / "step46_spiral.png"
 if plot_regions(png):
     print(f"regions of the three arms: {png}")
 else:

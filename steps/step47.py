@@ -1,6 +1,6 @@
-"""Step 34: handwritten digits with the package: train an MLP, then test it in batches.
+"""Step 47: handwritten digits with the package: train an MLP, then test it in batches.
 
-Builds on step 33 (mini-batches, softmax cross-entropy, accuracy) and step 16 (batch
+Builds on step 46 (mini-batches, softmax cross-entropy, accuracy) and step 16 (batch
 inference over the same 8x8 digit images, done there with bare NumPy and a network of
 one layer). The data set `Digits` holds scikit-learn's 1797 bundled images (no
 download) as rows of 64 pixels in [0, 1], split by a fixed seed into 1438 to train on
@@ -11,7 +11,7 @@ images it has never seen: 98.9% right, against about 96% for step 16's one-layer
 Testing needs no gradients, so the forward passes run under `dz.no_grad()`: no graph
 is built and nothing is kept for a backward pass. A `DataLoader` without shuffling
 deals the test images out in batches of 100; the accuracy is the same as with all of
-them in one batch. The misread digits go to `step34_mistakes.png` when matplotlib is
+them in one batch. The misread digits go to `step47_mistakes.png` when matplotlib is
 installed. Without scikit-learn the step says how to install it and exits with 77.
 """
 import os
@@ -25,7 +25,7 @@ MISSING_DEPENDENCY = 77  # exit status for "an optional package is missing" (see
 try:
     import sklearn.datasets  # noqa: F401  (Digits reads its images from scikit-learn)
 except ImportError:
-    print("step34.py needs scikit-learn for its bundled 8x8 digit images (nothing is downloaded).\n"
+    print("step47.py needs scikit-learn for its bundled 8x8 digit images (nothing is downloaded).\n"
           "Install it with:  pip install scikit-learn   (or: pip install 'dezero_lite[digits]')",
           file=sys.stderr)
     sys.exit(MISSING_DEPENDENCY)
@@ -110,7 +110,7 @@ def plot_mistakes(path):
     return True
 
 
-png = OUT / "step34_mistakes.png"
+png = OUT / "step47_mistakes.png"
 if plot_mistakes(png):
     print(f"the misread digits: {png}")
 else:
