@@ -127,7 +127,7 @@ def get_dot_graph(funcs, names):
 
 
 def save_picture(text, name):
-    """Write OUT/name.dot; draw OUT/name.png when Graphviz's dot is on PATH. Return the PNG or None."""
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
     dot_file = OUT / f"{name}.dot"
     dot_file.write_text(text, encoding="utf-8")
     if shutil.which("dot") is None:
@@ -168,7 +168,8 @@ for value in (3.0, -1.0):
     z = pick(Variable(np.array(value)))
     z.grad = np.array(1.0)
     z.backward()
-    print(f"pick({value}) was made by {type(z.creator).__name__}, dz/dx = {z.creator.input.grad:.4f}")
+    made_by = type(z.creator).__name__
+    print(f"pick({value}) was made by {made_by}, dz/dx = {z.creator.input.grad:.4f}")
 
 text = get_dot_graph([C, B, A], {x: "x", a: "a", b: "b", y: "y"})  # the order backward took
 png = save_picture(text, "step21_chain")

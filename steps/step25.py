@@ -168,7 +168,7 @@ def get_dot_graph(funcs, names):
 
 
 def save_picture(text, name):
-    """Write OUT/name.dot; draw OUT/name.png when Graphviz's dot is on PATH. Return the PNG or None."""
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
     dot_file = OUT / f"{name}.dot"
     dot_file.write_text(text, encoding="utf-8")
     if shutil.which("dot") is None:
@@ -179,11 +179,6 @@ def save_picture(text, name):
     print(f"picture: {png}")
     return png
 
-
-x0 = Variable(np.array(2.0))
-x1 = Variable(np.array(3.0))
-y = add(x0, x1)
-print("add(2, 3) =", y.data)
 
 x = Variable(np.array(2.0))
 y = Variable(np.array(3.0))

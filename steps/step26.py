@@ -188,7 +188,7 @@ def get_dot_graph(funcs, names):
 
 
 def save_picture(text, name):
-    """Write OUT/name.dot; draw OUT/name.png when Graphviz's dot is on PATH. Return the PNG or None."""
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
     dot_file = OUT / f"{name}.dot"
     dot_file.write_text(text, encoding="utf-8")
     if shutil.which("dot") is None:
@@ -226,8 +226,8 @@ y = diamond(x)
 a = y.creator.inputs[0].creator.inputs[0]
 print("generations of the Variables: x", x.generation, " a", a.generation,
       " both a**2", [v.generation for v in y.creator.inputs], " y", y.generation)
-print("generations of the Functions: Square(x)", a.creator.generation,
-      " both Square(a)", [v.creator.generation for v in y.creator.inputs], " Add", y.creator.generation)
+print("generations of the Functions: Square(x)", a.creator.generation, " both Square(a)",
+      [v.creator.generation for v in y.creator.inputs], " Add", y.creator.generation)
 backward_list_order(y)
 wrong = x.grad
 print("list order: dy/dx =", wrong)
@@ -236,8 +236,8 @@ x = Variable(np.array(2.0))
 y = diamond(x)
 order = y.backward()
 print("generation order: dy/dx =", x.grad, " (8 * 2**3 = 64)")
-print("backward ran:", ", ".join(f"#{k} {type(f).__name__} (generation {f.generation})"
-                                 for k, f in enumerate(order, 1)))
+print("backward ran:", ", ".join(f"#{k} {type(f).__name__}" for k, f in enumerate(order, 1)),
+      " their generations:", [f.generation for f in order])
 a = order[-1].outputs[0]
 names = {x: "x", a: "a", y: "y"}
 names.update({v: f"a**2 ({side})" for v, side in zip(y.creator.inputs, ("left", "right"))})

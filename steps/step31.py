@@ -242,7 +242,7 @@ def get_dot_graph(funcs, names):
 
 
 def save_picture(text, name):
-    """Write OUT/name.dot; draw OUT/name.png when Graphviz's dot is on PATH. Return the PNG or None."""
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
     dot_file = OUT / f"{name}.dot"
     dot_file.write_text(text, encoding="utf-8")
     if shutil.which("dot") is None:

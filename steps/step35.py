@@ -311,8 +311,8 @@ def reshape(x, shape):
     """x with its elements laid out in the given shape (the same number of them)."""
     x = as_variable(x)
     if x.data.size != int(np.prod(shape)):
-        raise ValueError(f"cannot reshape shape {x.shape} ({x.data.size} elements) to {shape}; "
-                         f"the new shape must hold the same number of elements")
+        raise ValueError(f"cannot reshape {x.shape} to {shape}: "
+                         f"{x.data.size} elements do not fit in {int(np.prod(shape))}")
     return Reshape(shape)(x)
 
 
@@ -366,7 +366,7 @@ def get_dot_graph(funcs, names):
 
 
 def save_picture(text, name):
-    """Write OUT/name.dot; draw OUT/name.png when Graphviz's dot is on PATH. Return the PNG or None."""
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
     dot_file = OUT / f"{name}.dot"
     dot_file.write_text(text, encoding="utf-8")
     if shutil.which("dot") is None:

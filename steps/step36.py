@@ -362,8 +362,8 @@ def reshape(x, shape):
     """x with its elements laid out in the given shape (the same number of them)."""
     x = as_variable(x)
     if x.data.size != int(np.prod(shape)):
-        raise ValueError(f"cannot reshape shape {x.shape} ({x.data.size} elements) to {shape}; "
-                         f"the new shape must hold the same number of elements")
+        raise ValueError(f"cannot reshape {x.shape} to {shape}: "
+                         f"{x.data.size} elements do not fit in {int(np.prod(shape))}")
     return Reshape(shape)(x)
 
 
@@ -384,8 +384,8 @@ def broadcast_to(x, shape):
     if x.shape == shape:
         return x
     if len(shape) < x.ndim or any(n != 1 and n != m for n, m in zip(x.shape[::-1], shape[::-1])):
-        raise ValueError(f"cannot broadcast shape {x.shape} to {shape}: counted from the right, "
-                         f"each axis of x must be 1 or match the new shape's")
+        raise ValueError(f"cannot broadcast {x.shape} to {shape}: from the right, "
+                         f"each axis must be 1 or match")
     return BroadcastTo(shape)(x)
 
 
@@ -446,7 +446,7 @@ def get_dot_graph(funcs, names):
 
 
 def save_picture(text, name):
-    """Write OUT/name.dot; draw OUT/name.png when Graphviz's dot is on PATH. Return the PNG or None."""
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
     dot_file = OUT / f"{name}.dot"
     dot_file.write_text(text, encoding="utf-8")
     if shutil.which("dot") is None:
@@ -490,7 +490,8 @@ b = Variable(np.array([1.0, 2.0, 3.0]))
 z = broadcast_to(b, (2, 3))
 z.grad = Variable(np.arange(6.0).reshape(2, 3))
 z.backward()
-print(f"broadcast_to {b.shape} -> {z.shape}; the gradient [[0 1 2] [3 4 5]] sums back to {b.grad.data}")
+print(f"broadcast_to {b.shape} -> {z.shape}; the gradient [[0 1 2] [3 4 5]] sums back to",
+      b.grad.data)
 assert np.array_equal(b.grad.data, [3.0, 5.0, 7.0]) and b.grad.shape == b.shape
 
 rng = np.random.default_rng(0)

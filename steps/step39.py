@@ -374,8 +374,8 @@ def reshape(x, shape):
     """x with its elements laid out in the given shape (the same number of them)."""
     x = as_variable(x)
     if x.data.size != int(np.prod(shape)):
-        raise ValueError(f"cannot reshape shape {x.shape} ({x.data.size} elements) to {shape}; "
-                         f"the new shape must hold the same number of elements")
+        raise ValueError(f"cannot reshape {x.shape} to {shape}: "
+                         f"{x.data.size} elements do not fit in {int(np.prod(shape))}")
     return Reshape(shape)(x)
 
 
@@ -396,8 +396,8 @@ def broadcast_to(x, shape):
     if x.shape == shape:
         return x
     if len(shape) < x.ndim or any(n != 1 and n != m for n, m in zip(x.shape[::-1], shape[::-1])):
-        raise ValueError(f"cannot broadcast shape {x.shape} to {shape}: counted from the right, "
-                         f"each axis of x must be 1 or match the new shape's")
+        raise ValueError(f"cannot broadcast {x.shape} to {shape}: from the right, "
+                         f"each axis must be 1 or match")
     return BroadcastTo(shape)(x)
 
 
@@ -435,7 +435,7 @@ class Parameter(Variable):
 
 
 class Layer:
-    """Holds Parameters and other Layers in its attributes; finds them in the order they were set."""
+    """Holds Parameters and other Layers as attributes; finds them in the order they were set."""
 
     def __call__(self, *inputs):
         return self.forward(*inputs)
@@ -504,7 +504,7 @@ def get_dot_graph(funcs, names):
 
 
 def save_picture(text, name):
-    """Write OUT/name.dot; draw OUT/name.png when Graphviz's dot is on PATH. Return the PNG or None."""
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
     dot_file = OUT / f"{name}.dot"
     dot_file.write_text(text, encoding="utf-8")
     if shutil.which("dot") is None:

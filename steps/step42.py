@@ -68,7 +68,8 @@ def save_path_plot(trace, to_file):
     a, b = np.meshgrid(np.linspace(-0.6, 1.6, 300), np.linspace(-0.4, 2.4, 300))
     fig = Figure(figsize=(6, 5))
     ax = fig.add_subplot()
-    contours = ax.contour(a, b, rosenbrock(a, b), levels=[0.1, 1, 3, 10, 30, 100, 300], cmap="viridis")
+    levels = [0.1, 1, 3, 10, 30, 100, 300]
+    contours = ax.contour(a, b, rosenbrock(a, b), levels=levels, cmap="viridis")
     ax.clabel(contours, fmt="%g", fontsize=8)
     xs, ys = zip(*trace)
     ax.plot(xs, ys, ".-", color="tab:red", markersize=2, linewidth=1, label="gradient descent")

@@ -2,9 +2,9 @@
 
 Builds on step 41 (the package; `backward(create_graph=True)` gives a gradient that has
 a graph of its own, step 33). The new idea: look at those graphs with the package's
-drawing, which can show what steps 20-33 drew by hand and more. `dezero_lite.utils.get_dot_graph(y)` walks back
-from y in the order backward() would and writes the graph as DOT text, Graphviz's
-language for pictures of graphs; `plot_dot_graph(y, to_file=...)` hands that text to
+drawing, which shows what steps 20-33 drew by hand, and more.
+`dezero_lite.utils.get_dot_graph(y)` walks back from y in the order backward() would
+and writes the graph as DOT text, Graphviz's language for pictures of graphs; `plot_dot_graph(y, to_file=...)` hands that text to
 Graphviz's `dot` program to draw a PNG (and writes the .dot text beside it).
 
 The function is tanh at x = 1. Its first derivative 1 - tanh(x)**2 = 0.419974 is a small
@@ -119,7 +119,8 @@ except GraphvizNotFoundError as e:
     print("Graphviz is not installed, so no pictures; the DOT text was checked all the same.")
     print(e)
 else:
-    print(f"pictures (open them side by side to see the graph grow): {pngs[0]} ... {pngs[-1].name}")
+    print(f"pictures (open them side by side to see the graph grow): {pngs[0].name} ..."
+          f" {pngs[-1].name}")
     print("boxes are Functions; filled ellipses are inputs (x, the seed, constants),")
     print("dashed ones intermediate results, the double one the output")
 
