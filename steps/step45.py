@@ -37,7 +37,7 @@ noise_mse = float(np.mean(noise ** 2))
 line = np.hstack([x, np.ones_like(x)])
 coef = np.linalg.lstsq(line, y, rcond=None)[0]
 line_mse = float(np.mean((line @ coef - y) ** 2))
-print(f"100 points of sin(2 pi x) + noise: the noise alone has mean square {noise_mse:.4f}, "
+print(f"100 points of sin(2 pi x) + noise: the noise alone has mean square {noise_mse:.4f},\n"
       f"the best straight line leaves {line_mse:.4f}")
 
 

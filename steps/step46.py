@@ -83,8 +83,8 @@ again = MLP((30, 3), activation=F.relu)  # weights not made yet: load_weights fi
 again.load_weights(weights)
 with dz.no_grad():
     scores, scores_again = model(test_set.data).data, again(test_set.data).data
-print(f"weights saved to {weights} ({weights.stat().st_size} bytes) and loaded into a new model: "
-      f"its test scores are {'identical' if np.array_equal(scores, scores_again) else 'DIFFERENT'}")
+print(f"weights saved to {weights.name} ({weights.stat().st_size} bytes), loaded into a new model:\n"
+      f"  its test scores are {'identical' if np.array_equal(scores, scores_again) else 'DIFFERENT'}")
 
 
 def plot_regions(path):

@@ -86,7 +86,7 @@ whole_acc = float(np.mean(guesses == test_set.label))
 batch_acc = test_accuracy(model, batch_size=100)
 with_graph = model(test_set.data[:1])
 print(f"test accuracy: {batch_acc:.3f} in batches of 100, {whole_acc:.3f} in one batch of "
-      f"{len(test_set)}; under no_grad the scores have creator {scores.creator}, "
+      f"{len(test_set)};\nunder no_grad the scores have creator {scores.creator}, "
       f"outside it {type(with_graph.creator).__name__}")
 wrong = np.flatnonzero(guesses != test_set.label)
 print(f"{len(wrong)} digits misread (label -> guess): "
