@@ -178,3 +178,13 @@ def test_steps_stand_alone_without_planning_documents():
     for path in [*paths, STEPS_DIR / "README.md", ROOT / "README.md"]:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"curriculum|\bsection [A-E]\b", text, re.I), path.name
+
+
+@pytest.mark.parametrize("name, dot_file", [("step26.py", "step26_diamond.dot"),
+                                            ("step43.py", "step43_tanh_grad.dot")])
+def test_picture_steps_without_graphviz_still_write_and_check_the_dot_text(name, dot_file, tmp_path):
+    proc = run([STEPS_DIR / name], tmp_path, extra_env={"PATH": str(tmp_path / "empty")})
+    assert proc.returncode == 0, tail(proc)
+    assert "Graphviz" in proc.stdout
+    assert (tmp_path / "out" / dot_file).read_text(encoding="utf-8").startswith("digraph g {")
+    assert not list((tmp_path / "out").glob("*.png"))
