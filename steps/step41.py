@@ -5,12 +5,13 @@ import `dezero_lite`, which is that framework grown up, with the same names. Eac
 has its place in the package:
 
 - core.py: Variable, Function, the backward loop with its heap of generations (steps
-  17-26), weak references, retain_grad, Config and no_grad (27-29), the operator table
-  (30-32), create_graph (33), Parameter (39), and `dz.grad`, which returns gradients
-  without touching any .grad.
+  17-26), weak references, retain_grad, Config and no_grad (27-29), as_variable (31),
+  create_graph (33), Parameter (39), and `dz.grad`, which returns gradients without
+  touching any .grad.
 - functions.py: every Function with its plain function: square, exp, add, mul, pow
   (18-32), reshape, transpose, sum, broadcast_to, sum_to (35-37), matmul (38), sigmoid,
-  mean_squared_error (40) and many more, each backward written with Functions (33).
+  mean_squared_error (40) and many more, each backward written with Functions (33),
+  and at its end the table that binds Variable's operators to them (30-32).
 - numerical.py: the central difference of step 19, over every element
   (`numerical_grad`), and `gradient_check`.
 - graph.py: DOT text of a graph with values, gradients and visit order, as the
@@ -47,6 +48,9 @@ for module, objects in where.items():
     print(f"dezero_lite/{module + '.py':13}", ", ".join(o.__name__ for o in objects))
 assert all(o.__module__ == "dezero_lite." + module
            for module, objects in where.items() for o in objects)
+print("Variable's operators are functions.py's: x * y calls", dz.Variable.__mul__.__module__
+      + "." + dz.Variable.__mul__.__name__)
+assert dz.Variable.__mul__ is F.mul and dz.Variable.__matmul__ is F.matmul
 
 x = dz.Variable(np.array(0.5))
 y = F.square(F.exp(F.square(x)))
