@@ -1,9 +1,11 @@
 """Step 17: a Variable is a box around an ndarray.
 
-Steps 01-16 worked with bare NumPy arrays and got every gradient by hand or by
-numerical differences. From here to step 27 the learner builds a small define-by-run
-framework, NumPy only, one idea per step. The first idea: wrap each array in a Variable,
-a box that will later also carry its gradient and a link to where it came from.
+Builds on steps 01-16, which worked with bare NumPy arrays and got every gradient by
+hand or by numerical differences. From here to step 40 the learner builds a small
+define-by-run framework, NumPy only, one idea per step, each step carrying the code of
+the one before; step 41 then shows where each piece lives in the package. The first
+idea: wrap each array in a Variable, a box that will later also carry its gradient and
+a link to where it came from.
 
 The box holds an ndarray and nothing else. A 0-dim array stays an ndarray, but NumPy
 arithmetic on one returns a NumPy scalar (np.float64), which is not an ndarray; `as_array`

@@ -60,7 +60,7 @@ x = Variable(np.array(0.5))
 a = A(x)
 b = B(a)
 y = C(b)
-print("square(exp(square(0.5))):", repr(float(y.data)))
+print(f"square(exp(square(0.5))) = {y.data:.6f} (e**0.5)")
 
 # Functions work on whole arrays too, element by element.
 z = Exp()(Variable(np.array([0.0, 1.0])))

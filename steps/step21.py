@@ -11,7 +11,15 @@ With the links in place, `Variable.backward` can do what the learner did by hand
 its creator for its input's gradient, store it, and call `backward` on that input,
 recursively, until it reaches a Variable that no Function made.
 """
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
 import numpy as np
+
+OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
+OUT.mkdir(parents=True, exist_ok=True)
 
 
 def as_array(x):
@@ -90,6 +98,47 @@ def numerical_diff(f, x, eps=1e-4):
     return (y1.data - y0.data) / (2 * eps)
 
 
+def short(a):
+    """A value or gradient for a label: 4 significant digits, '-' when there is none."""
+    if a is None:
+        return "-"
+    return np.array2string(np.asarray(a), formatter={"float_kind": lambda v: f"{v:.4g}"})
+
+
+def get_dot_graph(funcs, names):
+    """DOT text for Functions given in the order backward visits them (#1 first):
+    each Variable with its name, value and gradient, each Function with its number."""
+    ids = {}
+    lines = ["digraph g {", "rankdir=LR;"]
+
+    def node(v):
+        if v not in ids:
+            ids[v] = f"v{len(ids)}"
+            name = names[v] + "\\n" if v in names else ""
+            label = f"{name}value {short(v.data)}\\ngrad {short(v.grad)}"
+            lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
+        return ids[v]
+
+    for k, f in enumerate(funcs, 1):
+        lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
+        lines.append(f"{node(f.input)} -> f{k};")
+        lines.append(f"f{k} -> {node(f.output)};")
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def save_picture(text, name):
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
+    dot_file = OUT / f"{name}.dot"
+    dot_file.write_text(text, encoding="utf-8")
+    if shutil.which("dot") is None:
+        print(f"{dot_file} written; install Graphviz (its dot program) to draw it")
+        return None
+    png = OUT / f"{name}.png"
+    subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+    print(f"picture: {png}")
+    return png
+
+
 A, B, C = Square(), Exp(), Square()
 x = Variable(np.array(0.5))
 a = A(x)
@@ -106,7 +155,7 @@ print("from y back to x:", " <- ".join(path), "; reached x:", v is x)
 
 y.grad = np.array(1.0)
 y.backward()
-print("dy/dx by the recursive backward:", repr(float(x.grad)))
+print(f"dy/db = {b.grad:.6f}, dy/da = {a.grad:.6f}, dy/dx = {x.grad:.6f} (recursive backward)")
 
 
 # Define-by-run: the graph is whatever the code did this time.
@@ -119,8 +168,11 @@ for value in (3.0, -1.0):
     z = pick(Variable(np.array(value)))
     z.grad = np.array(1.0)
     z.backward()
-    print(f"pick({value}) was made by {type(z.creator).__name__},",
-          "dz/dx =", repr(float(z.creator.input.grad)))
+    made_by = type(z.creator).__name__
+    print(f"pick({value}) was made by {made_by}, dz/dx = {z.creator.input.grad:.4f}")
+
+text = get_dot_graph([C, B, A], {x: "x", a: "a", b: "b", y: "y"})  # the order backward took
+png = save_picture(text, "step21_chain")
 
 assert y.creator is C and C.input is b
 assert b.creator is B and B.input is a
@@ -132,3 +184,4 @@ assert abs(b.grad - 2 * np.exp(0.25)) < 1e-12 and abs(a.grad - 2 * np.exp(0.5)) 
 assert type(pick(Variable(np.array(3.0))).creator) is Square
 assert type(pick(Variable(np.array(-1.0))).creator) is Exp
 assert z.creator.input.grad == np.exp(-1.0)
+assert "x\\nvalue 0.5\\ngrad 3.297" in text and (OUT / "step21_chain.dot").exists()

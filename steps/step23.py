@@ -9,7 +9,15 @@ wrong (and the creator links now form a loop, so `y.backward()` would never end)
 object per call cannot fall into this. Also, `backward()` now seeds dy/dy = 1 itself,
 with `np.ones_like`, so `y = square(exp(square(x))); y.backward()` is all it takes.
 """
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
 import numpy as np
+
+OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
+OUT.mkdir(parents=True, exist_ok=True)
 
 
 def as_array(x):
@@ -38,12 +46,15 @@ class Variable:
         if self.grad is None:
             self.grad = np.ones_like(self.data)  # dy/dy = 1, so no set-up by hand
         funcs = [] if self.creator is None else [self.creator]  # a leaf has none
+        order = []
         while funcs:
             f = funcs.pop()
+            order.append(f)
             x, y = f.input, f.output
             x.grad = f.backward(y.grad)
             if x.creator is not None:
                 funcs.append(x.creator)
+        return order
 
 
 class Function:
@@ -102,10 +113,51 @@ def numerical_diff(f, x, eps=1e-4):
     return (y1.data - y0.data) / (2 * eps)
 
 
+def short(a):
+    """A value or gradient for a label: 4 significant digits, '-' when there is none."""
+    if a is None:
+        return "-"
+    return np.array2string(np.asarray(a), formatter={"float_kind": lambda v: f"{v:.4g}"})
+
+
+def get_dot_graph(funcs, names):
+    """DOT text for Functions given in the order backward visits them (#1 first):
+    each Variable with its name, value and gradient, each Function with its number."""
+    ids = {}
+    lines = ["digraph g {", "rankdir=LR;"]
+
+    def node(v):
+        if v not in ids:
+            ids[v] = f"v{len(ids)}"
+            name = names[v] + "\\n" if v in names else ""
+            label = f"{name}value {short(v.data)}\\ngrad {short(v.grad)}"
+            lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
+        return ids[v]
+
+    for k, f in enumerate(funcs, 1):
+        lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
+        lines.append(f"{node(f.input)} -> f{k};")
+        lines.append(f"f{k} -> {node(f.output)};")
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def save_picture(text, name):
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
+    dot_file = OUT / f"{name}.dot"
+    dot_file.write_text(text, encoding="utf-8")
+    if shutil.which("dot") is None:
+        print(f"{dot_file} written; install Graphviz (its dot program) to draw it")
+        return None
+    png = OUT / f"{name}.png"
+    subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+    print(f"picture: {png}")
+    return png
+
+
 x = Variable(np.array(0.5))
 y = square(exp(square(x)))
-y.backward()
-print("square(exp(square(x))) at 0.5, dy/dx =", repr(float(x.grad)))
+order = y.backward()
+print(f"square(exp(square(x))) at 0.5, dy/dx = {x.grad:.6f}")
 
 # One Square object called twice in one graph.
 shared = Square()
@@ -120,13 +172,17 @@ gb = shared.backward(np.array(1.0))  # right: remembers b
 ga = b.creator.backward(gb)  # right: Exp remembers a
 gx_wrong = shared.backward(ga)  # wrong: uses b where it should use x2
 gx_right = 2 * x2.data * ga
-print("dy/dx with the shared object:", repr(float(gx_wrong)), " right:", repr(float(gx_right)))
+print(f"dy/dx with the shared object: {gx_wrong:.6f}, right: {gx_right:.6f}")
 
 leaf = Variable(np.array(3.0))
 leaf.backward()  # nothing to walk back; the seed is its own gradient
 print("backward() on a Variable no Function made: its grad is", leaf.grad)
 
+text = get_dot_graph(order, {x: "x", order[1].input: "a", order[0].input: "b", y: "y"})
+png = save_picture(text, "step23_chain")
+
 assert leaf.grad == 1.0
+assert "y\\nvalue 1.649\\ngrad 1\"" in text  # the seed, set by backward itself
 assert abs(y.data - 1.648721270700128) < 1e-15
 assert abs(x.grad - 3.297442541400256) < 1e-12
 assert y.grad == 1.0  # seeded by backward

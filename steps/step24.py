@@ -1,16 +1,23 @@
-"""Step 24: several inputs and outputs, Add, and gradients that accumulate.
+"""Step 24: Functions with several inputs and outputs, and Add.
 
-Builds on step 23 (plain functions). A Function now takes any number of Variables
-(`self.inputs`, a list) and may return several (`self.outputs`); `forward(*xs)` gets the
-arrays and `backward(*gys)` returns one gradient per input. The first two-input Function
-is Add, whose backward hands the upstream gradient to both inputs unchanged.
-
-When a Variable feeds a computation twice, as x does in add(x, x), its gradient is the
-sum of what comes back along each path, so backward adds a new gradient to the one
-already there instead of overwriting it: d/dx (x + x) = 2, not 1. Because gradients now
-accumulate, reusing a Variable for a second computation needs `cleargrad()` first.
+Builds on step 23 (plain functions, the backward loop). A Function now takes any number
+of Variables (`self.inputs`, a list) and may return several (`self.outputs`);
+`forward(*xs)` gets the arrays and `backward(*gys)` returns one gradient per input, a
+tuple when there are several. The backward loop hands each input its own gradient. The
+first two-input Function is Add, whose backward passes the upstream gradient to both
+inputs unchanged: for z = x**2 + y**2 at (2, 3), dz/dx = 2x = 4 and dz/dy = 2y = 6, as
+the picture shows. One thing is still wrong: in add(x, x) the second gradient for x
+overwrites the first, so d/dx (x + x) comes out 1; step 25 fixes it.
 """
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
 import numpy as np
+
+OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
+OUT.mkdir(parents=True, exist_ok=True)
 
 
 def as_array(x):
@@ -34,28 +41,24 @@ class Variable:
     def set_creator(self, func):
         self.creator = func
 
-    def cleargrad(self):
-        """Forget the gradient, before using this Variable in a new computation."""
-        self.grad = None
-
     def backward(self):
         """Walk back from self with a list of Functions still to visit, not by recursion."""
         if self.grad is None:
             self.grad = np.ones_like(self.data)  # dy/dy = 1, so no set-up by hand
         funcs = [] if self.creator is None else [self.creator]  # a leaf has none
+        order = []
         while funcs:
             f = funcs.pop()
+            order.append(f)
             gys = [output.grad for output in f.outputs]
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
             for x, gx in zip(f.inputs, gxs):
-                if x.grad is None:
-                    x.grad = gx
-                else:
-                    x.grad = x.grad + gx  # sum over paths (+= could alter a shared array)
+                x.grad = gx
                 if x.creator is not None:
                     funcs.append(x.creator)
+        return order
 
 
 class Function:
@@ -131,39 +134,67 @@ def numerical_diff(f, x, eps=1e-4):
     return (y1.data - y0.data) / (2 * eps)
 
 
-x0 = Variable(np.array(2.0))
-x1 = Variable(np.array(3.0))
-y = add(x0, x1)
-print("add(2, 3) =", y.data)
+def short(a):
+    """A value or gradient for a label: 4 significant digits, '-' when there is none."""
+    if a is None:
+        return "-"
+    return np.array2string(np.asarray(a), formatter={"float_kind": lambda v: f"{v:.4g}"})
+
+
+def get_dot_graph(funcs, names):
+    """DOT text for Functions given in the order backward visits them (#1 first):
+    each Variable with its name, value and gradient, each Function with its number."""
+    ids = {}
+    lines = ["digraph g {", "rankdir=LR;"]
+
+    def node(v):
+        if v not in ids:
+            ids[v] = f"v{len(ids)}"
+            name = names[v] + "\\n" if v in names else ""
+            label = f"{name}value {short(v.data)}\\ngrad {short(v.grad)}"
+            lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
+        return ids[v]
+
+    for k, f in enumerate(funcs, 1):
+        lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
+        lines += [f"{node(x)} -> f{k};" for x in f.inputs]
+        lines += [f"f{k} -> {node(y)};" for y in f.outputs]
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def save_picture(text, name):
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
+    dot_file = OUT / f"{name}.dot"
+    dot_file.write_text(text, encoding="utf-8")
+    if shutil.which("dot") is None:
+        print(f"{dot_file} written; install Graphviz (its dot program) to draw it")
+        return None
+    png = OUT / f"{name}.png"
+    subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+    print(f"picture: {png}")
+    return png
+
 
 x = Variable(np.array(2.0))
 y = Variable(np.array(3.0))
 z = add(square(x), square(y))
-z.backward()
+order = z.backward()
 dz = (x.grad, y.grad)
-print("z = x**2 + y**2 at (2, 3):", z.data, " dz/dx =", dz[0], " dz/dy =", dz[1])
+print(f"z = x**2 + y**2 at (2, 3): z = {z.data}, dz/dx = {dz[0]}, dz/dy = {dz[1]}")
+print("backward ran:", " then ".join(type(f).__name__ for f in order))
+x2, y2 = z.creator.inputs
+text = get_dot_graph(order, {x: "x", y: "y", x2: "x**2", y2: "y**2", z: "z"})
+png = save_picture(text, "step24_two_inputs")
 
 x = Variable(np.array(3.0))
 y = add(x, x)
 y.backward()
-print("d/dx (x + x) =", x.grad)
-twice = x.grad
+print(f"d/dx (x + x) = {x.grad}: wrong, the second gradient overwrote the first")
 
-y = add(add(x, x), x)  # a second computation with the same x, without cleargrad
-y.backward()
-print("d/dx (x + x + x) without cleargrad:", x.grad, "(2 left over from before)")
-stale = x.grad
-
-x.cleargrad()
-y = add(add(x, x), x)
-y.backward()
-print("d/dx (x + x + x) after cleargrad:", x.grad)
-
-assert y.data == 9.0
 assert z.data == 13.0 and dz == (4.0, 6.0)
-assert Add()(x0, x1).data == 5.0 and isinstance(Add()(x0, x1), Variable)
 z_inputs = z.creator.inputs
 assert len(z_inputs) == 2 and all(type(v.creator) is Square for v in z_inputs)
-assert twice == 2.0
-assert stale == 5.0
-assert x.grad == 3.0
+assert [type(f).__name__ for f in order] == ["Add", "Square", "Square"]
+assert "x\\nvalue 2\\ngrad 4" in text and "y\\nvalue 3\\ngrad 6" in text
+assert text.count("-> f1;") == 2  # Add has two inputs
+assert y.data == 6.0 and x.grad == 1.0  # not 2: step 25 makes gradients add up

@@ -1,17 +1,21 @@
-"""Step 25: generations: backward visits Functions in the right order.
+"""Step 25: gradients that accumulate, and cleargrad.
 
-Builds on step 24 (several inputs, accumulating gradients). Step 24's walk pops whatever
-Function was pushed last. On a diamond, where one Variable feeds two branches that meet
-again, it runs a Function before all the gradient for its output has arrived, and runs it
-again when the rest comes: the gradient comes out wrong. The fix: every Variable and
-Function gets a generation (a Function's is its newest input's; its outputs are one
-more), and backward takes Functions from a heap, highest generation first, each once.
-A Function then runs only after every Function that uses its outputs has run. The
-example: a = x ** 2, y = a ** 2 + a ** 2 = 2 x ** 4, so dy/dx = 8 x ** 3 = 64 at x = 2.
+Builds on step 24 (several inputs). When a Variable feeds a computation twice, as x does
+in add(x, x), its gradient is the sum of what comes back along each path, so backward
+now adds a new gradient to the one already there instead of overwriting it:
+d/dx (x + x) = 2, not 1. Because gradients accumulate, reusing a Variable for a second
+computation needs `cleargrad()` first; without it the old gradient leaks into the new
+one (5 instead of 3 for x + x + x).
 """
-import heapq
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
+
+OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
+OUT.mkdir(parents=True, exist_ok=True)
 
 
 def as_array(x):
@@ -31,33 +35,23 @@ class Variable:
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
-        self.generation = 0  # the longest chain of Functions back to an input
 
     def set_creator(self, func):
         self.creator = func
-        self.generation = func.generation + 1
 
     def cleargrad(self):
         """Forget the gradient, before using this Variable in a new computation."""
         self.grad = None
 
     def backward(self):
-        """Walk back from self, latest generation first, each Function once."""
+        """Walk back from self with a list of Functions still to visit, not by recursion."""
         if self.grad is None:
             self.grad = np.ones_like(self.data)  # dy/dy = 1, so no set-up by hand
-        funcs = []
-        seen = set()
-
-        def add_func(f):
-            if f not in seen:
-                seen.add(f)
-                # heapq pops the smallest, so negate; len(seen) breaks ties, first found first
-                heapq.heappush(funcs, (-f.generation, len(seen), f))
-
-        if self.creator is not None:  # a leaf has nothing to walk
-            add_func(self.creator)
+        funcs = [] if self.creator is None else [self.creator]  # a leaf has none
+        order = []
         while funcs:
-            f = heapq.heappop(funcs)[2]
+            f = funcs.pop()
+            order.append(f)
             gys = [output.grad for output in f.outputs]
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
@@ -68,7 +62,8 @@ class Variable:
                 else:
                     x.grad = x.grad + gx  # sum over paths (+= could alter a shared array)
                 if x.creator is not None:
-                    add_func(x.creator)
+                    funcs.append(x.creator)
+        return order
 
 
 class Function:
@@ -80,7 +75,6 @@ class Function:
         if not isinstance(ys, tuple):
             ys = (ys,)
         outputs = [Variable(as_array(y)) for y in ys]  # 0-dim results come back as scalars
-        self.generation = max(x.generation for x in inputs)
         for output in outputs:
             output.set_creator(self)  # the link that lets backward find its way back
         self.inputs = inputs  # backward needs the values it was called on
@@ -145,58 +139,78 @@ def numerical_diff(f, x, eps=1e-4):
     return (y1.data - y0.data) / (2 * eps)
 
 
-def backward_list_order(v):
-    """Step 24's walk, kept here to compare: last pushed, first run, maybe more than once."""
-    v.grad = np.ones_like(v.data)
-    funcs = [v.creator]
-    while funcs:
-        f = funcs.pop()
-        gxs = f.backward(*[output.grad for output in f.outputs])
-        if not isinstance(gxs, tuple):
-            gxs = (gxs,)
-        for x, gx in zip(f.inputs, gxs):
-            x.grad = gx if x.grad is None else x.grad + gx
-            if x.creator is not None:
-                funcs.append(x.creator)
+def short(a):
+    """A value or gradient for a label: 4 significant digits, '-' when there is none."""
+    if a is None:
+        return "-"
+    return np.array2string(np.asarray(a), formatter={"float_kind": lambda v: f"{v:.4g}"})
 
 
-def diamond(x):
-    """x -> a = x**2 -> two branches a**2 -> added: y = 2 x**4."""
-    a = square(x)
-    return add(square(a), square(a))
+def get_dot_graph(funcs, names):
+    """DOT text for Functions given in the order backward visits them (#1 first):
+    each Variable with its name, value and gradient, each Function with its number."""
+    ids = {}
+    lines = ["digraph g {", "rankdir=LR;"]
+
+    def node(v):
+        if v not in ids:
+            ids[v] = f"v{len(ids)}"
+            name = names[v] + "\\n" if v in names else ""
+            label = f"{name}value {short(v.data)}\\ngrad {short(v.grad)}"
+            lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
+        return ids[v]
+
+    for k, f in enumerate(funcs, 1):
+        lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
+        lines += [f"{node(x)} -> f{k};" for x in f.inputs]
+        lines += [f"f{k} -> {node(y)};" for y in f.outputs]
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def save_picture(text, name):
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
+    dot_file = OUT / f"{name}.dot"
+    dot_file.write_text(text, encoding="utf-8")
+    if shutil.which("dot") is None:
+        print(f"{dot_file} written; install Graphviz (its dot program) to draw it")
+        return None
+    png = OUT / f"{name}.png"
+    subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+    print(f"picture: {png}")
+    return png
 
 
 x = Variable(np.array(2.0))
-y = diamond(x)
-print("generations: x", x.generation, " branches", [v.generation for v in y.creator.inputs],
-      " y", y.generation)
-backward_list_order(y)
-wrong = x.grad
-print("list order: dy/dx =", wrong)
+y = Variable(np.array(3.0))
+z = add(square(x), square(y))
+order = z.backward()
+dz = (x.grad, y.grad)
+print(f"z = x**2 + y**2 at (2, 3): z = {z.data}, dz/dx = {dz[0]}, dz/dy = {dz[1]}")
+print("backward ran:", " then ".join(type(f).__name__ for f in order))
+x2, y2 = z.creator.inputs
+text = get_dot_graph(order, {x: "x", y: "y", x2: "x**2", y2: "y**2", z: "z"})
+png = save_picture(text, "step25_two_inputs")
 
-x = Variable(np.array(2.0))
-y = diamond(x)
+x = Variable(np.array(3.0))
+y = add(x, x)
 y.backward()
-print("generation order: dy/dx =", x.grad, " (8 * 2**3 = 64)")
+print(f"d/dx (x + x) = {x.grad}")
+twice = x.grad
 
-# Which order did the heap choose? Record it with a Square that logs its backward.
-log = []
-
-
-class LoggedSquare(Square):
-    def backward(self, gy):
-        log.append(self.generation)
-        return super().backward(gy)
-
-
-x = Variable(np.array(2.0))
-a = LoggedSquare()(x)
-y = add(LoggedSquare()(a), LoggedSquare()(a))
+y = add(add(x, x), x)  # a second computation with the same x, without cleargrad
 y.backward()
-print("generations of the Squares in backward order:", log, " a's generation", a.generation)
+print(f"d/dx (x + x + x) without cleargrad: {x.grad} (2 left over from before)")
+stale = x.grad
 
-assert y.data == 32.0 and y.generation == 3 and a.generation == 1 and x.generation == 0
-assert [v.generation for v in y.creator.inputs] == [2, 2]
-assert wrong == 96.0
-assert x.grad == 64.0
-assert log == [1, 1, 0]
+x.cleargrad()
+y = add(add(x, x), x)
+y.backward()
+print(f"d/dx (x + x + x) after cleargrad: {x.grad}")
+
+assert z.data == 13.0 and dz == (4.0, 6.0)
+assert [type(f).__name__ for f in order] == ["Add", "Square", "Square"]
+assert "x\\nvalue 2\\ngrad 4" in text and "y\\nvalue 3\\ngrad 6" in text
+assert y.data == 9.0
+assert twice == 2.0
+assert stale == 5.0
+assert x.grad == 3.0

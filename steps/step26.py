@@ -1,46 +1,28 @@
-"""Step 26: memory: weak references, retain_grad and no_grad.
+"""Step 26: generations: backward visits Functions in the right order.
 
-Builds on step 25 (generations). Three ways to hold less memory, none changing a gradient.
-
-1. A Variable points to its creator and the creator pointed back to its outputs: a
-   reference cycle, which CPython frees only when its cycle collector happens to run. A
-   Function now holds its outputs by `weakref.ref`, so a graph is freed the moment its
-   last output goes, by reference counting alone.
-2. Most gradients are needed only while backward passes them on; `backward()` now drops
-   the gradients of intermediate Variables and keeps those of the inputs (leaves), unless
-   `backward(retain_grad=True)`.
-3. For inference no graph is needed at all: a `Config` class holds the switch
-   `enable_backprop`, `using_config(name, value)` sets it inside a `with` block and puts
-   it back afterwards, and `no_grad()` is the usual shorthand. (The package keeps this
-   switch per thread; here it is one global for simplicity.)
+Builds on step 25 (accumulating gradients). Step 25's walk pops whatever
+Function was pushed last. On a diamond, where one Variable feeds two branches that meet
+again, it runs a Function before all the gradient for its output has arrived, and runs it
+again when the rest comes: the gradient comes out wrong. The fix: every Variable and
+Function gets a generation (a Function's is its newest input's; its outputs are one
+more), and backward takes Functions from a heap, highest generation first, each once.
+A Function then runs only after every Function that uses its outputs has run. The
+example: a = x ** 2, y = a ** 2 + a ** 2 = 2 x ** 4, so dy/dx = 8 x ** 3 = 64 at x = 2.
+The picture shows it: each of the two paths from y back to x contributes
+2a * 2x = 8 * 4 = 32, and 64 is their sum. The heap makes a collect both branches'
+gradients (8 + 8 = 16) before Square(x) runs; the Functions are numbered #1 to #4 in
+the order the heap handed them out.
 """
-import contextlib
-import gc
 import heapq
-import weakref
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 
-
-class Config:
-    """Switches read by every Function call."""
-    enable_backprop = True
-
-
-@contextlib.contextmanager
-def using_config(name, value):
-    """Set Config.<name> to value inside a with block, and restore it even on an error."""
-    old_value = getattr(Config, name)
-    setattr(Config, name, value)
-    try:
-        yield
-    finally:
-        setattr(Config, name, old_value)
-
-
-def no_grad():
-    """Inside `with no_grad():` Functions compute values but build no graph."""
-    return using_config("enable_backprop", False)
+OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
+OUT.mkdir(parents=True, exist_ok=True)
 
 
 def as_array(x):
@@ -70,7 +52,7 @@ class Variable:
         """Forget the gradient, before using this Variable in a new computation."""
         self.grad = None
 
-    def backward(self, retain_grad=False):
+    def backward(self):
         """Walk back from self, latest generation first, each Function once."""
         if self.grad is None:
             self.grad = np.ones_like(self.data)  # dy/dy = 1, so no set-up by hand
@@ -85,9 +67,11 @@ class Variable:
 
         if self.creator is not None:  # a leaf has nothing to walk
             add_func(self.creator)
+        order = []
         while funcs:
             f = heapq.heappop(funcs)[2]
-            gys = [output().grad for output in f.outputs]  # output() follows the weakref
+            order.append(f)
+            gys = [output.grad for output in f.outputs]
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
@@ -98,9 +82,7 @@ class Variable:
                     x.grad = x.grad + gx  # sum over paths (+= could alter a shared array)
                 if x.creator is not None:
                     add_func(x.creator)
-            if not retain_grad:  # only leaves keep their gradients
-                for y in f.outputs:
-                    y().grad = None  # no longer needed once f has passed it on
+        return order
 
 
 class Function:
@@ -112,12 +94,11 @@ class Function:
         if not isinstance(ys, tuple):
             ys = (ys,)
         outputs = [Variable(as_array(y)) for y in ys]  # 0-dim results come back as scalars
-        if Config.enable_backprop:  # otherwise keep nothing: no graph, no memory held
-            self.generation = max(x.generation for x in inputs)
-            for output in outputs:
-                output.set_creator(self)  # the link that lets backward find its way back
-            self.inputs = inputs  # backward needs the values it was called on
-            self.outputs = [weakref.ref(output) for output in outputs]  # no cycle with them
+        self.generation = max(x.generation for x in inputs)
+        for output in outputs:
+            output.set_creator(self)  # the link that lets backward find its way back
+        self.inputs = inputs  # backward needs the values it was called on
+        self.outputs = outputs
         return outputs if len(outputs) > 1 else outputs[0]
 
     def forward(self, *xs):
@@ -178,71 +159,95 @@ def numerical_diff(f, x, eps=1e-4):
     return (y1.data - y0.data) / (2 * eps)
 
 
-# 1. With weakrefs the Function goes as soon as y goes, without the cycle collector.
-gc.disable()  # so that only reference counting frees anything below
-try:
-    x = Variable(np.array(2.0))
-    y = square(x)
-    f_ref = weakref.ref(y.creator)
-    del y
-    freed_at_once = f_ref() is None
+def short(a):
+    """A value or gradient for a label: 4 significant digits, '-' when there is none."""
+    if a is None:
+        return "-"
+    return np.array2string(np.asarray(a), formatter={"float_kind": lambda v: f"{v:.4g}"})
 
-    class StrongSquare(Square):
-        """A Square that also holds its output strongly, as step 25 did."""
 
-        def __call__(self, *inputs):
-            output = super().__call__(*inputs)
-            self.strong_outputs = [output]  # output -> creator -> output: a cycle
-            return output
+def get_dot_graph(funcs, names):
+    """DOT text for Functions given in the order backward visits them (#1 first):
+    each Variable with its name, value and gradient, each Function with its number."""
+    ids = {}
+    lines = ["digraph g {", "rankdir=LR;"]
 
-    y = StrongSquare()(x)
-    strong_ref = weakref.ref(y.creator)
-    del y
-    kept_by_cycle = strong_ref() is not None
-    gc.collect()
-    freed_by_collector = strong_ref() is None
-finally:
-    gc.enable()
-print("weakref outputs: Function freed when y is deleted:", freed_at_once)
-print("strong outputs: still alive after del:", kept_by_cycle,
-      "; freed by gc.collect():", freed_by_collector)
+    def node(v):
+        if v not in ids:
+            ids[v] = f"v{len(ids)}"
+            name = names[v] + "\\n" if v in names else ""
+            label = f"{name}value {short(v.data)}\\ngrad {short(v.grad)}"
+            lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
+        return ids[v]
 
-# 2. Only the leaves keep their gradients unless retain_grad=True.
-x0 = Variable(np.array(1.0))
-x1 = Variable(np.array(1.0))
-t = add(x0, x1)
-y = add(x0, t)
-y.backward()
-print("after backward(): y.grad", y.grad, " t.grad", t.grad, " x0.grad", x0.grad,
-      " x1.grad", x1.grad)
-dropped = (y.grad, t.grad)
-x0.cleargrad()
-x1.cleargrad()
-y = add(x0, add(x0, x1))
-y.backward(retain_grad=True)
-t = y.creator.inputs[1]
-print("after backward(retain_grad=True): y.grad", y.grad, " t.grad", t.grad)
-retained = (y.grad, t.grad)
+    for k, f in enumerate(funcs, 1):
+        lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
+        lines += [f"{node(x)} -> f{k};" for x in f.inputs]
+        lines += [f"f{k} -> {node(y)};" for y in f.outputs]
+    return "\n".join(lines + ["}"]) + "\n"
 
-# 3. No graph under no_grad: no creator, and the Function keeps no inputs.
-x = Variable(np.ones((100, 100)))
-f = Square()
-with no_grad():
-    y = f(x)
-print("under no_grad: y.creator is", y.creator, "; f kept inputs:", hasattr(f, "inputs"))
-try:
-    with using_config("enable_backprop", False):
-        raise ValueError("an error inside the block")
-except ValueError:
-    pass
-print("after a with block that raised, enable_backprop is", Config.enable_backprop)
-z = square(x)
 
-assert freed_at_once and kept_by_cycle and freed_by_collector
-assert dropped == (None, None) and x0.grad == 2.0 and x1.grad == 1.0
-assert retained == (1.0, 1.0)
-assert y.creator is None and not hasattr(f, "inputs") and y.generation == 0
-assert np.array_equal(y.data, np.ones((100, 100)))
-assert Config.enable_backprop is True
-assert type(z.creator) is Square and isinstance(z.creator.outputs[0], weakref.ref)
-assert z.creator.outputs[0]() is z
+def save_picture(text, name):
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
+    dot_file = OUT / f"{name}.dot"
+    dot_file.write_text(text, encoding="utf-8")
+    if shutil.which("dot") is None:
+        print(f"{dot_file} written; install Graphviz (its dot program) to draw it")
+        return None
+    png = OUT / f"{name}.png"
+    subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+    print(f"picture: {png}")
+    return png
+
+
+def backward_list_order(v):
+    """Step 25's walk, kept here to compare: last pushed, first run, maybe more than once."""
+    v.grad = np.ones_like(v.data)
+    funcs = [v.creator]
+    while funcs:
+        f = funcs.pop()
+        gxs = f.backward(*[output.grad for output in f.outputs])
+        if not isinstance(gxs, tuple):
+            gxs = (gxs,)
+        for x, gx in zip(f.inputs, gxs):
+            x.grad = gx if x.grad is None else x.grad + gx
+            if x.creator is not None:
+                funcs.append(x.creator)
+
+
+def diamond(x):
+    """x -> a = x**2 -> two branches a**2 -> added: y = 2 x**4."""
+    a = square(x)
+    return add(square(a), square(a))
+
+
+x = Variable(np.array(2.0))
+y = diamond(x)
+a = y.creator.inputs[0].creator.inputs[0]
+print("generations of the Variables: x", x.generation, " a", a.generation,
+      " both a**2", [v.generation for v in y.creator.inputs], " y", y.generation)
+print("generations of the Functions: Square(x)", a.creator.generation, " both Square(a)",
+      [v.creator.generation for v in y.creator.inputs], " Add", y.creator.generation)
+backward_list_order(y)
+wrong = x.grad
+print("list order: dy/dx =", wrong)
+
+x = Variable(np.array(2.0))
+y = diamond(x)
+order = y.backward()
+print("generation order: dy/dx =", x.grad, " (8 * 2**3 = 64)")
+print("backward ran:", ", ".join(f"#{k} {type(f).__name__}" for k, f in enumerate(order, 1)),
+      " their generations:", [f.generation for f in order])
+a = order[-1].outputs[0]
+names = {x: "x", a: "a", y: "y"}
+names.update({v: f"a**2 ({side})" for v, side in zip(y.creator.inputs, ("left", "right"))})
+text = get_dot_graph(order, names)
+png = save_picture(text, "step26_diamond")
+
+assert y.data == 32.0 and y.generation == 3 and a.generation == 1 and x.generation == 0
+assert [v.generation for v in y.creator.inputs] == [2, 2]
+assert wrong == 96.0
+assert x.grad == 64.0
+assert [f.generation for f in order] == [2, 1, 1, 0] and type(order[0]) is Add
+assert "a\\nvalue 4\\ngrad 16" in text and "x\\nvalue 2\\ngrad 64" in text
+assert text.count("v3 -> f") == 2 and text.count('label="a\\n') == 1  # a drawn once, used twice

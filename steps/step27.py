@@ -1,44 +1,24 @@
-"""Step 27: operator overloading: write y = a * b + c.
+"""Step 27: weak references: a graph is freed as soon as its output goes.
 
-Builds on step 26 (memory). Four new Functions, Mul, Neg, Sub and Div, and Pow for a
-constant exponent, each with its plain function, and a table that binds them to
-Variable's operators (`__add__`, `__mul__`, `__neg__`, `__sub__`, `__truediv__`,
-`__pow__`). A Python scalar or an ndarray may stand on either side: `Function.__call__`
-wraps every input with `as_variable` (once, there, not in every function), the reflected
-operators (`__radd__`, `__rmul__`, `__rsub__`, `__rtruediv__`) handle `2.0 * x`, and
-`__array_priority__` tells NumPy to let `np.array(2.0) * x` go to the Variable instead of
-treating it as an opaque object. Formulas now read like math and still give gradients,
-which the shopping and gate examples from the earlier steps show. (Both sides must have
-the same shape here; the package also sums broadcast gradients back to each input's shape
-and differentiates a Variable exponent.) This completes the framework of section E; the
-next steps use the package, which is this code grown up.
+Builds on step 26 (generations). A Variable points to its creator and the creator
+pointed back to its outputs: a reference cycle, which CPython frees only when its cycle
+collector happens to run, so big graphs linger in memory. A Function now holds its
+outputs by `weakref.ref`, a reference that does not keep them alive: `output()` gives
+the Variable back while it exists. The graph is then freed the moment its last output
+goes, by reference counting alone. Nothing about the gradients changes.
 """
-import contextlib
+import gc
 import heapq
+import os
+import shutil
+import subprocess
 import weakref
+from pathlib import Path
 
 import numpy as np
 
-
-class Config:
-    """Switches read by every Function call."""
-    enable_backprop = True
-
-
-@contextlib.contextmanager
-def using_config(name, value):
-    """Set Config.<name> to value inside a with block, and restore it even on an error."""
-    old_value = getattr(Config, name)
-    setattr(Config, name, value)
-    try:
-        yield
-    finally:
-        setattr(Config, name, old_value)
-
-
-def no_grad():
-    """Inside `with no_grad():` Functions compute values but build no graph."""
-    return using_config("enable_backprop", False)
+OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
+OUT.mkdir(parents=True, exist_ok=True)
 
 
 def as_array(x):
@@ -50,8 +30,6 @@ def as_array(x):
 
 class Variable:
     """A box around an ndarray, with its gradient and the Function that made it."""
-
-    __array_priority__ = 200  # so that ndarray * Variable asks Variable.__rmul__
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
@@ -70,7 +48,7 @@ class Variable:
         """Forget the gradient, before using this Variable in a new computation."""
         self.grad = None
 
-    def backward(self, retain_grad=False):
+    def backward(self):
         """Walk back from self, latest generation first, each Function once."""
         if self.grad is None:
             self.grad = np.ones_like(self.data)  # dy/dy = 1, so no set-up by hand
@@ -85,8 +63,10 @@ class Variable:
 
         if self.creator is not None:  # a leaf has nothing to walk
             add_func(self.creator)
+        order = []
         while funcs:
             f = heapq.heappop(funcs)[2]
+            order.append(f)
             gys = [output().grad for output in f.outputs]  # output() follows the weakref
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
@@ -98,27 +78,23 @@ class Variable:
                     x.grad = x.grad + gx  # sum over paths (+= could alter a shared array)
                 if x.creator is not None:
                     add_func(x.creator)
-            if not retain_grad:  # only leaves keep their gradients
-                for y in f.outputs:
-                    y().grad = None  # no longer needed once f has passed it on
+        return order
 
 
 class Function:
     """Unwrap the input, compute with `forward`, wrap the output; `backward` goes back."""
 
     def __call__(self, *inputs):
-        inputs = [as_variable(x) for x in inputs]  # scalars and arrays, once, here
         xs = [x.data for x in inputs]
         ys = self.forward(*xs)
         if not isinstance(ys, tuple):
             ys = (ys,)
         outputs = [Variable(as_array(y)) for y in ys]  # 0-dim results come back as scalars
-        if Config.enable_backprop:  # otherwise keep nothing: no graph, no memory held
-            self.generation = max(x.generation for x in inputs)
-            for output in outputs:
-                output.set_creator(self)  # the link that lets backward find its way back
-            self.inputs = inputs  # backward needs the values it was called on
-            self.outputs = [weakref.ref(output) for output in outputs]  # no cycle with them
+        self.generation = max(x.generation for x in inputs)
+        for output in outputs:
+            output.set_creator(self)  # the link that lets backward find its way back
+        self.inputs = inputs  # backward needs the values it was called on
+        self.outputs = [weakref.ref(output) for output in outputs]  # no cycle with them
         return outputs if len(outputs) > 1 else outputs[0]
 
     def forward(self, *xs):
@@ -157,69 +133,6 @@ class Add(Function):
         return gy, gy
 
 
-class Mul(Function):
-    def forward(self, x0, x1):
-        y = x0 * x1
-        return y
-
-    def backward(self, gy):
-        x0, x1 = self.inputs[0].data, self.inputs[1].data
-        return gy * x1, gy * x0
-
-
-class Neg(Function):
-    def forward(self, x):
-        return -x
-
-    def backward(self, gy):
-        return -gy
-
-
-class Sub(Function):
-    def forward(self, x0, x1):
-        y = x0 - x1
-        return y
-
-    def backward(self, gy):
-        return gy, -gy
-
-
-class Div(Function):
-    def forward(self, x0, x1):
-        y = x0 / x1
-        return y
-
-    def backward(self, gy):
-        x0, x1 = self.inputs[0].data, self.inputs[1].data
-        gx0 = gy / x1
-        gx1 = gy * (-x0 / x1 ** 2)
-        return gx0, gx1
-
-
-class Pow(Function):
-    """x ** c for a constant exponent c."""
-
-    def __init__(self, c):
-        self.c = c
-
-    def forward(self, x):
-        y = x ** self.c
-        return y
-
-    def backward(self, gy):
-        x = self.inputs[0].data
-        c = self.c
-        gx = c * x ** (c - 1) * gy
-        return gx
-
-
-def as_variable(obj):
-    """Return obj if it is a Variable, else wrap it (a scalar becomes a 0-dim array)."""
-    if isinstance(obj, Variable):
-        return obj
-    return Variable(as_array(obj))
-
-
 def square(x):
     """x ** 2, with a new Square object for every call."""
     return Square()(x)
@@ -235,48 +148,6 @@ def add(x0, x1):
     return Add()(x0, x1)
 
 
-def mul(x0, x1):
-    """x0 * x1."""
-    return Mul()(x0, x1)
-
-
-def neg(x):
-    """-x."""
-    return Neg()(x)
-
-
-def sub(x0, x1):
-    """x0 - x1."""
-    return Sub()(x0, x1)
-
-
-def rsub(x0, x1):
-    """x1 - x0, for `2.0 - x`, where Python calls x.__rsub__(2.0)."""
-    return Sub()(x1, x0)
-
-
-def div(x0, x1):
-    """x0 / x1."""
-    return Div()(x0, x1)
-
-
-def rdiv(x0, x1):
-    """x1 / x0, for `2.0 / x`."""
-    return Div()(x1, x0)
-
-
-def pow(x, c):
-    """x ** c."""
-    return Pow(c)(x)
-
-
-# Every operator of Variable, in one table.
-for name, func in (("__add__", add), ("__radd__", add), ("__mul__", mul), ("__rmul__", mul),
-                   ("__neg__", neg), ("__sub__", sub), ("__rsub__", rsub),
-                   ("__truediv__", div), ("__rtruediv__", rdiv), ("__pow__", pow)):
-    setattr(Variable, name, func)
-
-
 def numerical_diff(f, x, eps=1e-4):
     """Central difference (f(x + eps) - f(x - eps)) / (2 * eps) at a 0-dim Variable x."""
     y0 = f(Variable(as_array(x.data - eps)))  # 0-dim minus float is a NumPy scalar
@@ -284,74 +155,89 @@ def numerical_diff(f, x, eps=1e-4):
     return (y1.data - y0.data) / (2 * eps)
 
 
-a, b, c = Variable(np.array(3.0)), Variable(np.array(2.0)), Variable(np.array(1.0))
-y = (a * b + c) ** 2
-y.backward()
-print("(a*b + c)**2 at (3, 2, 1):", y.data, " grads", a.grad, b.grad, c.grad)
-gate = (y.data, a.grad, b.grad, c.grad)
+def short(a):
+    """A value or gradient for a label: 4 significant digits, '-' when there is none."""
+    if a is None:
+        return "-"
+    return np.array2string(np.asarray(a), formatter={"float_kind": lambda v: f"{v:.4g}"})
 
-v = [Variable(np.array(value)) for value in (1.0, 2.0, 3.0, 4.0)]
-f = (v[0] + v[1]) / (v[2] + v[3])
-f.backward()
-print("(a+b)/(c+d) at (1, 2, 3, 4):", repr(float(f.data)), " grads",
-      [repr(float(w.grad)) for w in v])
 
-x = Variable(np.array(3.0))
-y = 1 / x
-y.backward()
-print("1/x at 3: dy/dx =", repr(float(x.grad)))
-reciprocal = x.grad
+def get_dot_graph(funcs, names):
+    """DOT text for Functions given in the order backward visits them (#1 first):
+    each Variable with its name, value and gradient, each Function with its number."""
+    ids = {}
+    lines = ["digraph g {", "rankdir=LR;"]
 
-# The shopping example: 2 apples at 100, 3 oranges at 150, tax 1.1.
-apple, n_apple = Variable(np.array(100.0)), Variable(np.array(2.0))
-orange, n_orange = Variable(np.array(150.0)), Variable(np.array(3.0))
-tax = Variable(np.array(1.1))
-price = (apple * n_apple + orange * n_orange) * tax
-price.backward()
-print("price", repr(float(price.data)), " d/d apple", repr(float(apple.grad)),
-      " d/d n_apple", repr(float(n_apple.grad)), " d/d orange", repr(float(orange.grad)),
-      " d/d n_orange", repr(float(n_orange.grad)), " d/d tax", repr(float(tax.grad)))
+    def node(v):
+        if v not in ids:
+            ids[v] = f"v{len(ids)}"
+            name = names[v] + "\\n" if v in names else ""
+            label = f"{name}value {short(v.data)}\\ngrad {short(v.grad)}"
+            lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
+        return ids[v]
 
-# Scalars and ndarrays on either side.
+    for k, f in enumerate(funcs, 1):
+        lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
+        lines += [f"{node(x)} -> f{k};" for x in f.inputs]
+        lines += [f"f{k} -> {node(y())};" for y in f.outputs]  # y() follows the weakref
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def save_picture(text, name):
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
+    dot_file = OUT / f"{name}.dot"
+    dot_file.write_text(text, encoding="utf-8")
+    if shutil.which("dot") is None:
+        print(f"{dot_file} written; install Graphviz (its dot program) to draw it")
+        return None
+    png = OUT / f"{name}.png"
+    subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+    print(f"picture: {png}")
+    return png
+
+
+def diamond(x):
+    """x -> a = x**2 -> two branches a**2 -> added: y = 2 x**4."""
+    a = square(x)
+    return add(square(a), square(a))
+
+
+# The diamond of step 26 still gives 64.
 x = Variable(np.array(2.0))
-mixed = [3.0 * x + 1, x - 5, 5 - x, x / 4, 4 / x, -x, x ** 3,
-         np.array(2.0) * x, x * np.array(2.0)]
-print("3x+1, x-5, 5-x, x/4, 4/x, -x, x**3, array*x, x*array at x=2:",
-      [float(m.data) for m in mixed])
-print("np.array(2.0) * x is a", type(np.array(2.0) * x).__name__)
-
-
-class NoPriority(Variable):
-    __array_priority__ = 0.0  # the ndarray default: NumPy keeps control
-
-
-opaque = np.array([1.0, 2.0]) * NoPriority(np.array(3.0))
-print("without __array_priority__: ndarray * Variable is an", type(opaque).__name__,
-      "of dtype", opaque.dtype, "holding", type(opaque[0]).__name__ + "s")
-
-
-def poly(x):
-    """x**3 / (1 + x) - 2x, written with operators."""
-    return x ** 3 / (1 + x) - 2 * x
-
-
-x = Variable(np.array(2.0))
-y = poly(x)
+y = diamond(x)
 y.backward()
-numerical = numerical_diff(poly, Variable(np.array(2.0)))
-print("d/dx (x**3/(1+x) - 2x) at 2: backprop", repr(float(x.grad)),
-      " numerical", repr(float(numerical)))
+print(f"diamond at x = 2: dy/dx = {x.grad} (8 * 2**3 = 64)")
+assert x.grad == 64.0
 
-assert gate == (49.0, 28.0, 42.0, 14.0)
-assert abs(f.data - 3 / 7) < 1e-15
-assert all(abs(w.grad - g) < 1e-15 for w, g in zip(v, (1 / 7, 1 / 7, -3 / 49, -3 / 49)))
-assert abs(reciprocal - (-1 / 9)) < 1e-15
-assert price.data == 715.0000000000001
-assert abs(apple.grad - 2.2) < 1e-12 and abs(n_apple.grad - 110) < 1e-12
-assert abs(orange.grad - 3.3) < 1e-12 and abs(n_orange.grad - 165) < 1e-12
-assert tax.grad == 650.0
-assert [float(m.data) for m in mixed] == [7.0, -3.0, 3.0, 0.5, 2.0, -2.0, 8.0, 4.0, 4.0]
-assert all(isinstance(m, Variable) for m in mixed)
-assert opaque.dtype == object and isinstance(opaque[0], Variable)
-assert abs(x.grad - ((2 * 2 ** 3 + 3 * 2 ** 2) / (1 + 2) ** 2 - 2)) < 1e-12  # by hand
-assert abs(x.grad - numerical) < 1e-6
+# With weakrefs the Function goes as soon as y goes, without the cycle collector.
+gc.disable()  # so that only reference counting frees anything below
+try:
+    x = Variable(np.array(2.0))
+    y = square(x)
+    f_ref = weakref.ref(y.creator)
+    del y
+    freed_at_once = f_ref() is None
+
+    class StrongSquare(Square):
+        """A Square that also holds its output strongly, as step 26 did."""
+
+        def __call__(self, *inputs):
+            output = super().__call__(*inputs)
+            self.strong_outputs = [output]  # output -> creator -> output: a cycle
+            return output
+
+    y = StrongSquare()(x)
+    strong_ref = weakref.ref(y.creator)
+    del y
+    kept_by_cycle = strong_ref() is not None
+    gc.collect()
+    freed_by_collector = strong_ref() is None
+finally:
+    gc.enable()
+print("weakref outputs: Function freed when y is deleted:", freed_at_once)
+print("strong outputs: still alive after del:", kept_by_cycle,
+      "; freed by gc.collect():", freed_by_collector)
+assert freed_at_once and kept_by_cycle and freed_by_collector
+z = square(x)
+assert type(z.creator) is Square and isinstance(z.creator.outputs[0], weakref.ref)
+assert z.creator.outputs[0]() is z

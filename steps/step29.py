@@ -1,55 +1,305 @@
-"""Step 29: minimizing the Rosenbrock function by gradient descent.
+"""Step 29: no graph at all when no gradient is wanted: Config and no_grad.
 
-Builds on step 28 (the package). Gradients are most useful for finding where a function
-is smallest. The Rosenbrock function y = 100 (x1 - x0**2)**2 + (1 - x0)**2 has its
-minimum 0 at (1, 1), at the bottom of a long, curved, nearly flat valley, a classic test
-for optimizers. Gradient descent repeats x <- x - lr * dy/dx: from (0, 2) with lr 0.001
-the first gradient is (-2, 400), the point drops into the valley (x1 = x0**2) within
-a hundred iterations and then creeps along it, reaching about (0.9945, 0.9890) after 10,000.
-Each iteration builds a fresh graph, so gradients are cleared before every backward.
+Builds on step 28 (retain_grad), the third way to hold less memory. For inference no
+graph is needed at all: a `Config` class holds the switch `enable_backprop`, every
+Function call reads it, and when it is off the Function computes its value but keeps no
+inputs and sets no creator. `using_config(name, value)` sets a switch inside a `with`
+block and puts it back afterwards, even when the block raises, and `no_grad()` is the
+usual shorthand. (The package keeps this switch per thread; here it is one global.)
 """
-import time
+import contextlib
+import gc
+import heapq
+import os
+import shutil
+import subprocess
+import weakref
+from pathlib import Path
 
 import numpy as np
 
-import dezero_lite as dz
+OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
+OUT.mkdir(parents=True, exist_ok=True)
 
 
-def rosenbrock(x0, x1):
-    """100 (x1 - x0**2)**2 + (1 - x0)**2."""
-    return 100 * (x1 - x0 ** 2) ** 2 + (1 - x0) ** 2
+class Config:
+    """Switches read by every Function call."""
+    enable_backprop = True
 
 
-x0 = dz.Variable(np.array(0.0))
-x1 = dz.Variable(np.array(2.0))
-y = rosenbrock(x0, x1)
+@contextlib.contextmanager
+def using_config(name, value):
+    """Set Config.<name> to value inside a with block, and restore it even on an error."""
+    old_value = getattr(Config, name)
+    setattr(Config, name, value)
+    try:
+        yield
+    finally:
+        setattr(Config, name, old_value)
+
+
+def no_grad():
+    """Inside `with no_grad():` Functions compute values but build no graph."""
+    return using_config("enable_backprop", False)
+
+
+def as_array(x):
+    """Turn a NumPy or Python scalar into a 0-dim ndarray; leave arrays alone."""
+    if np.isscalar(x):
+        return np.array(x)
+    return x
+
+
+class Variable:
+    """A box around an ndarray, with its gradient and the Function that made it."""
+
+    def __init__(self, data):
+        if data is not None and not isinstance(data, np.ndarray):
+            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                            f"wrap the value in np.array(...)")
+        self.data = data
+        self.grad = None  # filled in by backward
+        self.creator = None  # the Function that made this Variable; None for inputs
+        self.generation = 0  # the longest chain of Functions back to an input
+
+    def set_creator(self, func):
+        self.creator = func
+        self.generation = func.generation + 1
+
+    def cleargrad(self):
+        """Forget the gradient, before using this Variable in a new computation."""
+        self.grad = None
+
+    def backward(self, retain_grad=False):
+        """Walk back from self, latest generation first, each Function once."""
+        if self.grad is None:
+            self.grad = np.ones_like(self.data)  # dy/dy = 1, so no set-up by hand
+        funcs = []
+        seen = set()
+
+        def add_func(f):
+            if f not in seen:
+                seen.add(f)
+                # heapq pops the smallest, so negate; len(seen) breaks ties, first found first
+                heapq.heappush(funcs, (-f.generation, len(seen), f))
+
+        if self.creator is not None:  # a leaf has nothing to walk
+            add_func(self.creator)
+        order = []
+        while funcs:
+            f = heapq.heappop(funcs)[2]
+            order.append(f)
+            gys = [output().grad for output in f.outputs]  # output() follows the weakref
+            gxs = f.backward(*gys)
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            for x, gx in zip(f.inputs, gxs):
+                if x.grad is None:
+                    x.grad = gx
+                else:
+                    x.grad = x.grad + gx  # sum over paths (+= could alter a shared array)
+                if x.creator is not None:
+                    add_func(x.creator)
+            if not retain_grad:  # only leaves keep their gradients
+                for y in f.outputs:
+                    y().grad = None  # no longer needed once f has passed it on
+        return order
+
+
+class Function:
+    """Unwrap the input, compute with `forward`, wrap the output; `backward` goes back."""
+
+    def __call__(self, *inputs):
+        xs = [x.data for x in inputs]
+        ys = self.forward(*xs)
+        if not isinstance(ys, tuple):
+            ys = (ys,)
+        outputs = [Variable(as_array(y)) for y in ys]  # 0-dim results come back as scalars
+        if Config.enable_backprop:  # otherwise keep nothing: no graph, no memory held
+            self.generation = max(x.generation for x in inputs)
+            for output in outputs:
+                output.set_creator(self)  # the link that lets backward find its way back
+            self.inputs = inputs  # backward needs the values it was called on
+            self.outputs = [weakref.ref(output) for output in outputs]  # no cycle with them
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    def forward(self, *xs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(*xs)")
+
+    def backward(self, *gys):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(*gys)")
+
+
+class Square(Function):
+    def forward(self, x):
+        return x ** 2
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        gx = 2 * x * gy
+        return gx
+
+
+class Exp(Function):
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        gx = np.exp(x) * gy
+        return gx
+
+
+class Add(Function):
+    def forward(self, x0, x1):
+        y = x0 + x1
+        return y
+
+    def backward(self, gy):
+        return gy, gy
+
+
+def square(x):
+    """x ** 2, with a new Square object for every call."""
+    return Square()(x)
+
+
+def exp(x):
+    """e ** x, with a new Exp object for every call."""
+    return Exp()(x)
+
+
+def add(x0, x1):
+    """x0 + x1."""
+    return Add()(x0, x1)
+
+
+def numerical_diff(f, x, eps=1e-4):
+    """Central difference (f(x + eps) - f(x - eps)) / (2 * eps) at a 0-dim Variable x."""
+    y0 = f(Variable(as_array(x.data - eps)))  # 0-dim minus float is a NumPy scalar
+    y1 = f(Variable(as_array(x.data + eps)))
+    return (y1.data - y0.data) / (2 * eps)
+
+
+def short(a):
+    """A value or gradient for a label: 4 significant digits, '-' when there is none."""
+    if a is None:
+        return "-"
+    return np.array2string(np.asarray(a), formatter={"float_kind": lambda v: f"{v:.4g}"})
+
+
+def get_dot_graph(funcs, names):
+    """DOT text for Functions given in the order backward visits them (#1 first):
+    each Variable with its name, value and gradient, each Function with its number."""
+    ids = {}
+    lines = ["digraph g {", "rankdir=LR;"]
+
+    def node(v):
+        if v not in ids:
+            ids[v] = f"v{len(ids)}"
+            name = names[v] + "\\n" if v in names else ""
+            label = f"{name}value {short(v.data)}\\ngrad {short(v.grad)}"
+            lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
+        return ids[v]
+
+    for k, f in enumerate(funcs, 1):
+        lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
+        lines += [f"{node(x)} -> f{k};" for x in f.inputs]
+        lines += [f"f{k} -> {node(y())};" for y in f.outputs]  # y() follows the weakref
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def save_picture(text, name):
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
+    dot_file = OUT / f"{name}.dot"
+    dot_file.write_text(text, encoding="utf-8")
+    if shutil.which("dot") is None:
+        print(f"{dot_file} written; install Graphviz (its dot program) to draw it")
+        return None
+    png = OUT / f"{name}.png"
+    subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+    print(f"picture: {png}")
+    return png
+
+
+def diamond(x):
+    """x -> a = x**2 -> two branches a**2 -> added: y = 2 x**4."""
+    a = square(x)
+    return add(square(a), square(a))
+
+
+# The diamond of step 26 still gives 64.
+x = Variable(np.array(2.0))
+y = diamond(x)
 y.backward()
-first = (float(x0.grad.data), float(x1.grad.data))
-print("at (0, 2): y =", y.data, " gradient", first)
+print(f"diamond at x = 2: dy/dx = {x.grad} (8 * 2**3 = 64)")
+assert x.grad == 64.0
 
-lr = 0.001
-iters = 10000
-path = {}
-start = time.perf_counter()
-for i in range(iters):
-    x0.cleargrad()
-    x1.cleargrad()
-    y = rosenbrock(x0, x1)
-    y.backward()
-    x0.data = x0.data - lr * x0.grad.data
-    x1.data = x1.data - lr * x1.grad.data
-    if i + 1 in (1, 10, 100, 1000, 10000):
-        with dz.no_grad():  # only looking: no graph needed
-            value = rosenbrock(x0, x1)
-        path[i + 1] = (float(x0.data), float(x1.data), float(value.data))
-seconds = time.perf_counter() - start
-for i, (a, b, value) in path.items():
-    print(f"after {i:5d} iterations: ({a:.6f}, {b:.6f})  y = {value:.3g}")
-print(f"{iters} iterations took {seconds:.2f} s")
+# With weakrefs the Function goes as soon as y goes, without the cycle collector.
+gc.disable()  # so that only reference counting frees anything below
+try:
+    x = Variable(np.array(2.0))
+    y = square(x)
+    f_ref = weakref.ref(y.creator)
+    del y
+    freed_at_once = f_ref() is None
 
-assert y.data > 0 and first == (-2.0, 400.0)
-assert np.allclose(path[1][:2], (0.002, 1.6), rtol=0, atol=1e-15)  # (0, 2) - lr * (-2, 400)
-values = [value for _, _, value in path.values()]
-assert all(a > b for a, b in zip(values, values[1:]))  # y keeps falling
-assert abs(path[10000][0] - 1) < 0.01 and abs(path[10000][1] - 1) < 0.02
-assert values[-1] < 1e-4
+    class StrongSquare(Square):
+        """A Square that also holds its output strongly, as step 26 did."""
+
+        def __call__(self, *inputs):
+            output = super().__call__(*inputs)
+            self.strong_outputs = [output]  # output -> creator -> output: a cycle
+            return output
+
+    y = StrongSquare()(x)
+    strong_ref = weakref.ref(y.creator)
+    del y
+    kept_by_cycle = strong_ref() is not None
+    gc.collect()
+    freed_by_collector = strong_ref() is None
+finally:
+    gc.enable()
+print("weakref outputs: Function freed when y is deleted:", freed_at_once)
+print("strong outputs: still alive after del:", kept_by_cycle,
+      "; freed by gc.collect():", freed_by_collector)
+assert freed_at_once and kept_by_cycle and freed_by_collector
+z = square(x)
+assert type(z.creator) is Square and isinstance(z.creator.outputs[0], weakref.ref)
+assert z.creator.outputs[0]() is z
+
+# Only the leaves keep their gradients unless retain_grad=True.
+x0 = Variable(np.array(1.0))
+x1 = Variable(np.array(1.0))
+t = add(x0, x1)
+y = add(x0, t)
+y.backward()
+print(f"after backward(): y.grad {y.grad}, t.grad {t.grad}, x0.grad {x0.grad}, x1.grad {x1.grad}")
+dropped = (y.grad, t.grad)
+x0.cleargrad()
+x1.cleargrad()
+y = add(x0, add(x0, x1))
+y.backward(retain_grad=True)
+t = y.creator.inputs[1]
+print(f"after backward(retain_grad=True): y.grad {y.grad}, t.grad {t.grad}")
+retained = (y.grad, t.grad)
+assert dropped == (None, None) and x0.grad == 2.0 and x1.grad == 1.0
+assert retained == (1.0, 1.0)
+
+# No graph under no_grad: no creator, and the Function keeps no inputs.
+x = Variable(np.ones((100, 100)))
+f = Square()
+with no_grad():
+    y = f(x)
+print("under no_grad: y.creator is", y.creator, "; f kept inputs:", hasattr(f, "inputs"))
+try:
+    with using_config("enable_backprop", False):
+        raise ValueError("an error inside the block")
+except ValueError:
+    pass
+print("after a with block that raised, enable_backprop is", Config.enable_backprop)
+z = square(x)
+assert y.creator is None and not hasattr(f, "inputs") and y.generation == 0
+assert np.array_equal(y.data, np.ones((100, 100)))
+assert Config.enable_backprop is True
+assert type(z.creator) is Square

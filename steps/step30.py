@@ -1,107 +1,283 @@
-"""Step 30: pictures of the graph of a function and of its derivatives.
+"""Step 30: operator overloading: write y = a * b + c.
 
-Builds on step 28 (`backward(create_graph=True)` gives a gradient that has a graph of its
-own). The new idea: look at those graphs. `dezero_lite.utils.get_dot_graph(y)` walks back
-from y in the order backward() would and writes the graph as DOT text, Graphviz's
-language for pictures of graphs; `plot_dot_graph(y, to_file=...)` hands that text to
-Graphviz's `dot` program to draw a PNG (and writes the .dot text beside it).
-
-The function is tanh at x = 1. Its first derivative 1 - tanh(x)**2 = 0.419974 is a small
-graph (4 Functions), the second, -2 tanh(x) (1 - tanh(x)**2) = -0.639700, a bigger one (9),
-and every further order differentiates the whole graph before it, so the pictures grow
-quickly: 21 Functions for the third derivative, 51 for the fourth. The DOT text
-depends only on the graph (node ids come from the walk, not from memory addresses), so
-building the same computation twice gives the same text. Without Graphviz the step
-still writes and checks the text, and says how to install `dot`.
+Builds on step 29 (the framework so far). Writing add(mul(a, b), c) is clumsy. The
+first new Function is Mul, whose backward sends each input the upstream gradient times
+the other input: d(x0 * x1)/dx0 = x1. Then a table binds Variable's operators to the
+plain functions: `__add__` to add and `__mul__` to mul, so that `a * b + c` builds the
+same graph as add(mul(a, b), c). Formulas now read like math and still give gradients:
+the shopping example of the NumPy steps (two apples at 100, three oranges at 150, tax
+1.1) gives the price 715 and its five gradients, drawn in step30_shopping.png.
 """
-import math
+import contextlib
+import gc
+import heapq
 import os
-import re
+import shutil
+import subprocess
+import weakref
 from pathlib import Path
 
 import numpy as np
 
-import dezero_lite as dz
-import dezero_lite.functions as F
-from dezero_lite.graph import GraphvizNotFoundError
-from dezero_lite.utils import get_dot_graph, plot_dot_graph
-
 OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
 OUT.mkdir(parents=True, exist_ok=True)
-ORDERS = 4  # tanh itself, then derivatives 1 to 4
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def tanh_and_derivatives(value, orders):
-    """[tanh(x), d/dx tanh(x), ..., the orders-th derivative] at x = value, each with its graph."""
-    x = dz.Variable(np.array(value), name="x")
-    y = F.tanh(x)
-    y.name = "y"
-    chain = [y]
-    for k in range(1, orders + 1):
-        x.cleargrad()  # start each derivative from nothing (gradients accumulate)
-        chain[-1].backward(create_graph=True)
-        gx = x.grad
-        gx.name = f"gx{k}"
-        chain.append(gx)
-    return chain
+class Config:
+    """Switches read by every Function call."""
+    enable_backprop = True
 
 
-def count_nodes(dot):
-    """(Variables, Functions) in DOT text written by get_dot_graph: ids v0, v1, ... and f0, f1, ..."""
-    variables = len(re.findall(r"^v\d+ \[label=", dot, re.MULTILINE))
-    functions = len(re.findall(r"^f\d+ \[label=", dot, re.MULTILINE))
-    return variables, functions
+@contextlib.contextmanager
+def using_config(name, value):
+    """Set Config.<name> to value inside a with block, and restore it even on an error."""
+    old_value = getattr(Config, name)
+    setattr(Config, name, value)
+    try:
+        yield
+    finally:
+        setattr(Config, name, old_value)
 
 
-chain = tanh_and_derivatives(1.0, ORDERS)
-again = tanh_and_derivatives(1.0, ORDERS)  # the same computation, built a second time
-values = [float(v.data) for v in chain]
-texts = [get_dot_graph(v, verbose=False) for v in chain]
-texts_again = [get_dot_graph(v, verbose=False) for v in again]
-counts = [count_nodes(text) for text in texts]
-for k, (value, (n_vars, n_funcs)) in enumerate(zip(values, counts)):
-    what = "tanh(1)" if k == 0 else f"derivative {k}"
-    print(f"{what:>13} = {value: .12f}   graph: {n_vars:3d} variables, {n_funcs:3d} functions")
-print("\nDOT text of the first derivative, 1 - tanh(x)**2 (made by Tanh's backward):")
-print(texts[1])
+def no_grad():
+    """Inside `with no_grad():` Functions compute values but build no graph."""
+    return using_config("enable_backprop", False)
 
-# The DOT text always goes to a file; Graphviz's dot, when installed, turns it into a PNG.
-dots = []
-for k, text in enumerate(texts):
-    dots.append(OUT / f"step30_tanh_{k}.dot")
-    dots[-1].write_text(text, encoding="utf-8")
-print(f"DOT text of each graph: {dots[0]} ... {dots[-1].name}")
-pngs = []
-try:
-    for k, v in enumerate(chain):
-        png = OUT / f"step30_tanh_{k}.png"
-        plot_dot_graph(v, verbose=False, to_file=png)  # writes the same .dot beside the PNG
-        pngs.append(png)
-except GraphvizNotFoundError as e:
-    print("Graphviz is not installed, so no pictures; the DOT text was checked all the same.")
-    print(e)
-else:
-    print("pictures (open them side by side to see the graph grow): "
-          f"{pngs[0]} ... {pngs[-1].name}")
-    print("boxes are Functions; filled ellipses are inputs (x, and constants such as the 1 in "
-          "1 - y**2), dashed ones intermediate results, the double one the output")
 
-t = math.tanh(1.0)
-assert abs(values[0] - t) < 1e-15
-assert abs(values[1] - (1 - t ** 2)) < 1e-14
-assert abs(values[2] - (-2 * t * (1 - t ** 2))) < 1e-14
-assert abs(values[3] - (-2 * (1 - t ** 2) * (1 - 3 * t ** 2))) < 1e-14  # tanh''' = -2 (1 - t^2)(1 - 3 t^2)
-assert abs(values[4] - 8 * t * (1 - t ** 2) * (2 - 3 * t ** 2)) < 1e-14
-assert texts == texts_again  # the text depends only on the graph
-assert texts[0] == get_dot_graph(chain[0], verbose=False)
-assert counts[0] == (2, 1)  # x -> Tanh -> y
-for (v0, f0), (v1, f1) in zip(counts, counts[1:]):
-    assert v1 > v0 and f1 > f0  # each order builds on the whole graph before it
-assert counts[-1][1] > 10 * counts[1][1]
-assert [f for _, f in counts] == [1, 4, 9, 21, 51], "the docstring's counts need updating"
-assert all(text.startswith("digraph g {") and text.rstrip().endswith("}") for text in texts)
-assert '"x"' in texts[1] and '"gx1"' in texts[1] and "Tanh" in texts[1]
-assert [d.read_text(encoding="utf-8") for d in dots] == texts
-assert all(png.read_bytes()[:8] == PNG_SIGNATURE for png in pngs)
-assert len(pngs) in (0, len(chain))  # all pictures, or none when dot is missing
+def as_array(x):
+    """Turn a NumPy or Python scalar into a 0-dim ndarray; leave arrays alone."""
+    if np.isscalar(x):
+        return np.array(x)
+    return x
+
+
+class Variable:
+    """A box around an ndarray, with its gradient and the Function that made it."""
+
+    def __init__(self, data):
+        if data is not None and not isinstance(data, np.ndarray):
+            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                            f"wrap the value in np.array(...)")
+        self.data = data
+        self.grad = None  # filled in by backward
+        self.creator = None  # the Function that made this Variable; None for inputs
+        self.generation = 0  # the longest chain of Functions back to an input
+
+    def set_creator(self, func):
+        self.creator = func
+        self.generation = func.generation + 1
+
+    def cleargrad(self):
+        """Forget the gradient, before using this Variable in a new computation."""
+        self.grad = None
+
+    def backward(self, retain_grad=False):
+        """Walk back from self, latest generation first, each Function once."""
+        if self.grad is None:
+            self.grad = np.ones_like(self.data)  # dy/dy = 1, so no set-up by hand
+        funcs = []
+        seen = set()
+
+        def add_func(f):
+            if f not in seen:
+                seen.add(f)
+                # heapq pops the smallest, so negate; len(seen) breaks ties, first found first
+                heapq.heappush(funcs, (-f.generation, len(seen), f))
+
+        if self.creator is not None:  # a leaf has nothing to walk
+            add_func(self.creator)
+        order = []
+        while funcs:
+            f = heapq.heappop(funcs)[2]
+            order.append(f)
+            gys = [output().grad for output in f.outputs]  # output() follows the weakref
+            gxs = f.backward(*gys)
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            for x, gx in zip(f.inputs, gxs):
+                if x.grad is None:
+                    x.grad = gx
+                else:
+                    x.grad = x.grad + gx  # sum over paths (+= could alter a shared array)
+                if x.creator is not None:
+                    add_func(x.creator)
+            if not retain_grad:  # only leaves keep their gradients
+                for y in f.outputs:
+                    y().grad = None  # no longer needed once f has passed it on
+        return order
+
+
+class Function:
+    """Unwrap the input, compute with `forward`, wrap the output; `backward` goes back."""
+
+    def __call__(self, *inputs):
+        xs = [x.data for x in inputs]
+        ys = self.forward(*xs)
+        if not isinstance(ys, tuple):
+            ys = (ys,)
+        outputs = [Variable(as_array(y)) for y in ys]  # 0-dim results come back as scalars
+        if Config.enable_backprop:  # otherwise keep nothing: no graph, no memory held
+            self.generation = max(x.generation for x in inputs)
+            for output in outputs:
+                output.set_creator(self)  # the link that lets backward find its way back
+            self.inputs = inputs  # backward needs the values it was called on
+            self.outputs = [weakref.ref(output) for output in outputs]  # no cycle with them
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    def forward(self, *xs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(*xs)")
+
+    def backward(self, *gys):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(*gys)")
+
+
+class Square(Function):
+    def forward(self, x):
+        return x ** 2
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        gx = 2 * x * gy
+        return gx
+
+
+class Exp(Function):
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        gx = np.exp(x) * gy
+        return gx
+
+
+class Add(Function):
+    def forward(self, x0, x1):
+        y = x0 + x1
+        return y
+
+    def backward(self, gy):
+        return gy, gy
+
+
+class Mul(Function):
+    def forward(self, x0, x1):
+        y = x0 * x1
+        return y
+
+    def backward(self, gy):
+        x0, x1 = self.inputs[0].data, self.inputs[1].data
+        return gy * x1, gy * x0
+
+
+def square(x):
+    """x ** 2, with a new Square object for every call."""
+    return Square()(x)
+
+
+def exp(x):
+    """e ** x, with a new Exp object for every call."""
+    return Exp()(x)
+
+
+def add(x0, x1):
+    """x0 + x1."""
+    return Add()(x0, x1)
+
+
+def mul(x0, x1):
+    """x0 * x1."""
+    return Mul()(x0, x1)
+
+
+# Variable's operators, in one table.
+for name, func in (("__add__", add), ("__mul__", mul)):
+    setattr(Variable, name, func)
+
+
+def numerical_diff(f, x, eps=1e-4):
+    """Central difference (f(x + eps) - f(x - eps)) / (2 * eps) at a 0-dim Variable x."""
+    y0 = f(Variable(as_array(x.data - eps)))  # 0-dim minus float is a NumPy scalar
+    y1 = f(Variable(as_array(x.data + eps)))
+    return (y1.data - y0.data) / (2 * eps)
+
+
+def short(a):
+    """A value or gradient for a label: 4 significant digits, '-' when there is none."""
+    if a is None:
+        return "-"
+    return np.array2string(np.asarray(a), formatter={"float_kind": lambda v: f"{v:.4g}"})
+
+
+def get_dot_graph(funcs, names):
+    """DOT text for Functions given in the order backward visits them (#1 first):
+    each Variable with its name, value and gradient, each Function with its number."""
+    ids = {}
+    lines = ["digraph g {", "rankdir=LR;"]
+
+    def node(v):
+        if v not in ids:
+            ids[v] = f"v{len(ids)}"
+            name = names[v] + "\\n" if v in names else ""
+            label = f"{name}value {short(v.data)}\\ngrad {short(v.grad)}"
+            lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
+        return ids[v]
+
+    for k, f in enumerate(funcs, 1):
+        lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
+        lines += [f"{node(x)} -> f{k};" for x in f.inputs]
+        lines += [f"f{k} -> {node(y())};" for y in f.outputs]  # y() follows the weakref
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def save_picture(text, name):
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
+    dot_file = OUT / f"{name}.dot"
+    dot_file.write_text(text, encoding="utf-8")
+    if shutil.which("dot") is None:
+        print(f"{dot_file} written; install Graphviz (its dot program) to draw it")
+        return None
+    png = OUT / f"{name}.png"
+    subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+    print(f"picture: {png}")
+    return png
+
+
+def diamond(x):
+    """x -> a = x**2 -> two branches a**2 -> added: y = 2 x**4."""
+    a = square(x)
+    return add(square(a), square(a))
+
+
+# The diamond of step 26 still gives 64.
+x = Variable(np.array(2.0))
+y = diamond(x)
+y.backward()
+print(f"diamond at x = 2: dy/dx = {x.grad} (8 * 2**3 = 64)")
+assert x.grad == 64.0
+
+a, b, c = Variable(np.array(3.0)), Variable(np.array(2.0)), Variable(np.array(1.0))
+y = a * b + c
+y.backward()
+print(f"a * b + c at (3, 2, 1): {y.data}, grads {a.grad}, {b.grad}, {c.grad}")
+assert type(y.creator) is Add and type(y.creator.inputs[0].creator) is Mul
+assert (y.data, a.grad, b.grad, c.grad) == (7.0, 2.0, 3.0, 1.0)
+
+# The shopping example: 2 apples at 100, 3 oranges at 150, tax 1.1.
+apple, n_apple = Variable(np.array(100.0)), Variable(np.array(2.0))
+orange, n_orange = Variable(np.array(150.0)), Variable(np.array(3.0))
+tax = Variable(np.array(1.1))
+price = (apple * n_apple + orange * n_orange) * tax
+order = price.backward(retain_grad=True)
+print(f"price {price.data:.2f}")
+print(f"d price / d apple {apple.grad:.2f}, / d n_apple {n_apple.grad:.2f},"
+      f" / d orange {orange.grad:.2f}, / d n_orange {n_orange.grad:.2f}, / d tax {tax.grad:.2f}")
+names = {apple: "apple", n_apple: "n_apple", orange: "orange", n_orange: "n_orange",
+         tax: "tax", price: "price"}
+text = get_dot_graph(order, names)
+png = save_picture(text, "step30_shopping")
+assert abs(price.data - 715) < 1e-12  # 715.0000000000001 in float64
+assert abs(apple.grad - 2.2) < 1e-12 and abs(n_apple.grad - 110) < 1e-12
+assert abs(orange.grad - 3.3) < 1e-12 and abs(n_orange.grad - 165) < 1e-12
+assert tax.grad == 650.0
+assert "tax\\nvalue 1.1\\ngrad 650" in text and text.count("Mul") == 3

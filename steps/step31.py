@@ -1,100 +1,288 @@
-"""Step 31: linear regression with the package, first by hand, then with a layer and an optimizer.
+"""Step 31: numbers and arrays on either side of an operator.
 
-Builds on step 09 (the same problem trained with numerical gradients) and step 29
-(gradient descent with Variables). The model y = x @ W + b, the data x = [1..5],
-t = [2..6] as column vectors, the loss F.mean_squared_error and lr = 0.01 are as in
-step 09; now backward() gives the gradients, exactly the formula 2 x.T (y - t) / N:
-(-28, -8) at W = 0, b = 0. After 4000 steps W = 1.0000002, b = 0.9999991
-and the loss is 1.4e-13.
-
-Then the same again with the package's pieces: `L.Linear(1)` holds W and b as
-Parameters and `optimizers.SGD(lr=0.01)` does the update W <- W - lr * dW on all of
-them. Started from the same zeros, the two runs agree to the last digit: the layer
-and the optimizer only tidy the code. A layer normally starts from random weights;
-that run reaches 1 as well.
+Builds on step 30 (operators between Variables). `3.0 * x + 1` fails there, because 3.0
+and 1 are not Variables. Three small changes fix it. `Function.__call__` wraps every
+input with `as_variable` (once, there, not in every function), so a Python scalar or an
+ndarray becomes a constant Variable. The reflected operators `__radd__` and `__rmul__`
+handle a number on the left: Python asks `x.__rmul__(3.0)` when `float * Variable`
+fails. And `__array_priority__` tells NumPy to leave `np.array(2.0) * x` to the
+Variable; without it NumPy treats x as an opaque object and returns an array of
+Variables.
 """
-import time
+import contextlib
+import gc
+import heapq
+import os
+import shutil
+import subprocess
+import weakref
+from pathlib import Path
 
 import numpy as np
 
-import dezero_lite as dz
-import dezero_lite.functions as F
-import dezero_lite.layers as L
-from dezero_lite.datasets import LinearRegressionData
-from dezero_lite.optimizers import SGD
+OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
+OUT.mkdir(parents=True, exist_ok=True)
 
-LR = 0.01
-ITERS = 4000
 
-x = np.array([[1.0], [2.0], [3.0], [4.0], [5.0]])
-t = np.array([[2.0], [3.0], [4.0], [5.0], [6.0]])
+class Config:
+    """Switches read by every Function call."""
+    enable_backprop = True
 
-# 1. By hand: W and b are Variables, the update is written out.
-W = dz.Variable(np.zeros((1, 1)), name="W")
-b = dz.Variable(np.zeros(1), name="b")
-start = time.perf_counter()
-by_hand = []
-for i in range(ITERS + 1):
-    y = F.matmul(x, W) + b
-    loss = F.mean_squared_error(y, t)
-    by_hand.append(float(loss.data))
-    if i % 1000 == 0:
-        print(f"after {i:4d} steps: loss {by_hand[-1]:.3e}, W = {W.data.item():.9f}, b = {b.data.item():.9f}")
-    if i == ITERS:
-        break
-    W.cleargrad()
-    b.cleargrad()
-    loss.backward()
-    if i == 0:
-        first_grads = (W.grad.data.item(), b.grad.data.item())
-        formula = ((2 * x.T @ (y.data - t) / len(x)).item(), (2 * np.sum(y.data - t) / len(x)).item())
-        print(f"first gradients by backward: dW = {first_grads[0]}, db = {first_grads[1]};"
-              f" formula 2 x.T (y - t) / N: {formula[0]}, {formula[1]}")
-    W.data -= LR * W.grad.data
-    b.data -= LR * b.grad.data
-hand_seconds = time.perf_counter() - start
-print(f"by hand: {ITERS} steps in {hand_seconds:.2f} s, loss {by_hand[-1]:.3e}")
 
-# 2. With the package: a Linear layer and the SGD optimizer, on the same data set.
-data = LinearRegressionData()
-layer = L.Linear(1, dtype=np.float64, in_size=1)
-layer.W.data = np.zeros((1, 1))  # start where the run by hand started, to compare the two
-optimizer = SGD(lr=LR).setup(layer)
-with_layer = []
-for i in range(ITERS + 1):
-    loss = F.mean_squared_error(layer(data.data), data.label)
-    with_layer.append(float(loss.data))
-    if i == ITERS:
-        break
-    layer.cleargrads()
-    loss.backward()
-    optimizer.update()
-print(f"Linear + SGD from zeros: W = {layer.W.data.item():.9f}, b = {layer.b.data.item():.9f}, "
-      f"loss {with_layer[-1]:.3e}")
-print(layer)
+@contextlib.contextmanager
+def using_config(name, value):
+    """Set Config.<name> to value inside a with block, and restore it even on an error."""
+    old_value = getattr(Config, name)
+    setattr(Config, name, value)
+    try:
+        yield
+    finally:
+        setattr(Config, name, old_value)
 
-# 3. The usual start: random weights (seeded here so that the run repeats).
-np.random.seed(0)
-fresh = L.Linear(1, dtype=np.float64)  # W is made at the first call, from x's shape
-optimizer = SGD(lr=LR).setup(fresh)
-for i in range(ITERS):
-    loss = F.mean_squared_error(fresh(data.data), data.label)
-    if i == 0:
-        print(f"Linear from random weights: W starts at {fresh.W.data.item():.6f}")
-    fresh.cleargrads()
-    loss.backward()
-    optimizer.update()
-print(f"... and after {ITERS} steps W = {fresh.W.data.item():.9f}, b = {fresh.b.data.item():.9f}")
-with dz.no_grad():
-    at_10 = fresh(np.array([[10.0]])).data.item()
-print(f"prediction for x = 10: {at_10:.6f}")
 
-assert np.array_equal(data.data, x) and np.array_equal(data.label, t)
-assert first_grads == (-28.0, -8.0) == formula
-assert abs(W.data.item() - 1) < 1e-5 and abs(b.data.item() - 1) < 1e-5  # measured 2.4e-7, 8.8e-7
-assert by_hand[-1] < 1e-11  # measured 1.4e-13
-assert all(later < earlier for earlier, later in zip(by_hand, by_hand[1:]))  # always downhill
-assert with_layer == by_hand  # the same run, tidier code: the same arithmetic in the same order
-assert np.array_equal(layer.W.data, W.data) and np.array_equal(layer.b.data, b.data)
-assert abs(fresh.W.data.item() - 1) < 1e-4 and abs(fresh.b.data.item() - 1) < 1e-4
-assert abs(at_10 - 11) < 1e-3
+def no_grad():
+    """Inside `with no_grad():` Functions compute values but build no graph."""
+    return using_config("enable_backprop", False)
+
+
+def as_array(x):
+    """Turn a NumPy or Python scalar into a 0-dim ndarray; leave arrays alone."""
+    if np.isscalar(x):
+        return np.array(x)
+    return x
+
+
+class Variable:
+    """A box around an ndarray, with its gradient and the Function that made it."""
+
+    __array_priority__ = 200  # so that ndarray * Variable asks Variable.__rmul__
+
+    def __init__(self, data):
+        if data is not None and not isinstance(data, np.ndarray):
+            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                            f"wrap the value in np.array(...)")
+        self.data = data
+        self.grad = None  # filled in by backward
+        self.creator = None  # the Function that made this Variable; None for inputs
+        self.generation = 0  # the longest chain of Functions back to an input
+
+    def set_creator(self, func):
+        self.creator = func
+        self.generation = func.generation + 1
+
+    def cleargrad(self):
+        """Forget the gradient, before using this Variable in a new computation."""
+        self.grad = None
+
+    def backward(self, retain_grad=False):
+        """Walk back from self, latest generation first, each Function once."""
+        if self.grad is None:
+            self.grad = np.ones_like(self.data)  # dy/dy = 1, so no set-up by hand
+        funcs = []
+        seen = set()
+
+        def add_func(f):
+            if f not in seen:
+                seen.add(f)
+                # heapq pops the smallest, so negate; len(seen) breaks ties, first found first
+                heapq.heappush(funcs, (-f.generation, len(seen), f))
+
+        if self.creator is not None:  # a leaf has nothing to walk
+            add_func(self.creator)
+        order = []
+        while funcs:
+            f = heapq.heappop(funcs)[2]
+            order.append(f)
+            gys = [output().grad for output in f.outputs]  # output() follows the weakref
+            gxs = f.backward(*gys)
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            for x, gx in zip(f.inputs, gxs):
+                if x.grad is None:
+                    x.grad = gx
+                else:
+                    x.grad = x.grad + gx  # sum over paths (+= could alter a shared array)
+                if x.creator is not None:
+                    add_func(x.creator)
+            if not retain_grad:  # only leaves keep their gradients
+                for y in f.outputs:
+                    y().grad = None  # no longer needed once f has passed it on
+        return order
+
+
+class Function:
+    """Unwrap the input, compute with `forward`, wrap the output; `backward` goes back."""
+
+    def __call__(self, *inputs):
+        inputs = [as_variable(x) for x in inputs]  # scalars and arrays, once, here
+        xs = [x.data for x in inputs]
+        ys = self.forward(*xs)
+        if not isinstance(ys, tuple):
+            ys = (ys,)
+        outputs = [Variable(as_array(y)) for y in ys]  # 0-dim results come back as scalars
+        if Config.enable_backprop:  # otherwise keep nothing: no graph, no memory held
+            self.generation = max(x.generation for x in inputs)
+            for output in outputs:
+                output.set_creator(self)  # the link that lets backward find its way back
+            self.inputs = inputs  # backward needs the values it was called on
+            self.outputs = [weakref.ref(output) for output in outputs]  # no cycle with them
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    def forward(self, *xs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(*xs)")
+
+    def backward(self, *gys):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(*gys)")
+
+
+class Square(Function):
+    def forward(self, x):
+        return x ** 2
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        gx = 2 * x * gy
+        return gx
+
+
+class Exp(Function):
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        gx = np.exp(x) * gy
+        return gx
+
+
+class Add(Function):
+    def forward(self, x0, x1):
+        y = x0 + x1
+        return y
+
+    def backward(self, gy):
+        return gy, gy
+
+
+class Mul(Function):
+    def forward(self, x0, x1):
+        y = x0 * x1
+        return y
+
+    def backward(self, gy):
+        x0, x1 = self.inputs[0].data, self.inputs[1].data
+        return gy * x1, gy * x0
+
+
+def as_variable(obj):
+    """Return obj if it is a Variable, else wrap it (a scalar becomes a 0-dim array)."""
+    if isinstance(obj, Variable):
+        return obj
+    return Variable(as_array(obj))
+
+
+def square(x):
+    """x ** 2, with a new Square object for every call."""
+    return Square()(x)
+
+
+def exp(x):
+    """e ** x, with a new Exp object for every call."""
+    return Exp()(x)
+
+
+def add(x0, x1):
+    """x0 + x1."""
+    return Add()(x0, x1)
+
+
+def mul(x0, x1):
+    """x0 * x1."""
+    return Mul()(x0, x1)
+
+
+# Variable's operators, in one table.
+for name, func in (("__add__", add), ("__radd__", add), ("__mul__", mul), ("__rmul__", mul)):
+    setattr(Variable, name, func)
+
+
+def numerical_diff(f, x, eps=1e-4):
+    """Central difference (f(x + eps) - f(x - eps)) / (2 * eps) at a 0-dim Variable x."""
+    y0 = f(Variable(as_array(x.data - eps)))  # 0-dim minus float is a NumPy scalar
+    y1 = f(Variable(as_array(x.data + eps)))
+    return (y1.data - y0.data) / (2 * eps)
+
+
+def short(a):
+    """A value or gradient for a label: 4 significant digits, '-' when there is none."""
+    if a is None:
+        return "-"
+    return np.array2string(np.asarray(a), formatter={"float_kind": lambda v: f"{v:.4g}"})
+
+
+def get_dot_graph(funcs, names):
+    """DOT text for Functions given in the order backward visits them (#1 first):
+    each Variable with its name, value and gradient, each Function with its number."""
+    ids = {}
+    lines = ["digraph g {", "rankdir=LR;"]
+
+    def node(v):
+        if v not in ids:
+            ids[v] = f"v{len(ids)}"
+            name = names[v] + "\\n" if v in names else ""
+            label = f"{name}value {short(v.data)}\\ngrad {short(v.grad)}"
+            lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
+        return ids[v]
+
+    for k, f in enumerate(funcs, 1):
+        lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
+        lines += [f"{node(x)} -> f{k};" for x in f.inputs]
+        lines += [f"f{k} -> {node(y())};" for y in f.outputs]  # y() follows the weakref
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def save_picture(text, name):
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
+    dot_file = OUT / f"{name}.dot"
+    dot_file.write_text(text, encoding="utf-8")
+    if shutil.which("dot") is None:
+        print(f"{dot_file} written; install Graphviz (its dot program) to draw it")
+        return None
+    png = OUT / f"{name}.png"
+    subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+    print(f"picture: {png}")
+    return png
+
+
+def diamond(x):
+    """x -> a = x**2 -> two branches a**2 -> added: y = 2 x**4."""
+    a = square(x)
+    return add(square(a), square(a))
+
+
+# The diamond of step 26 still gives 64.
+x = Variable(np.array(2.0))
+y = diamond(x)
+y.backward()
+print(f"diamond at x = 2: dy/dx = {x.grad} (8 * 2**3 = 64)")
+assert x.grad == 64.0
+
+x = Variable(np.array(2.0))
+mixed = [3.0 * x + 1, x * 3.0, 1 + x, np.array(2.0) * x, x * np.array(2.0)]
+print("3x+1, x*3, 1+x, array*x, x*array at x = 2:", [float(m.data) for m in mixed])
+print("np.array(2.0) * x is a", type(np.array(2.0) * x).__name__)
+y = 3.0 * x + 1
+y.backward()
+print(f"d/dx (3x + 1) = {x.grad}")
+assert [float(m.data) for m in mixed] == [7.0, 6.0, 3.0, 4.0, 4.0]
+assert all(isinstance(m, Variable) for m in mixed) and x.grad == 3.0
+
+
+class NoPriority(Variable):
+    __array_priority__ = 0.0  # the ndarray default: NumPy keeps control
+
+
+opaque = np.array([1.0, 2.0]) * NoPriority(np.array(3.0))
+print("without __array_priority__: ndarray * Variable is an", type(opaque).__name__,
+      "of dtype", opaque.dtype, "holding", type(opaque[0]).__name__ + "s")
+assert opaque.dtype == object and isinstance(opaque[0], Variable)

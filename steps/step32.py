@@ -1,94 +1,378 @@
-"""Step 32: a neural network fits a curve that no straight line can.
+"""Step 32: the rest of arithmetic: Neg, Sub, Div and Pow.
 
-Builds on step 31 (a Linear layer trained by an optimizer). The data are 100 points
-y = sin(2 pi x) + noise, x in [0, 1), noise normal with standard deviation 0.1 (seeded).
-The best straight line leaves a mean squared error of 0.235. The new idea: put a
-nonlinearity between two Linear layers. `MLP((10, 1))` is Linear(10), sigmoid,
-Linear(1): ten sigmoid bumps added up, enough to bend the line into a sine.
-
-The optimizer is one line to change. From the same random start, SGD (lr 0.2) sits
-on a plateau near the straight-line error for these 2000 steps (it gets out after
-several thousand more), while Adam (alpha 0.02), which scales each parameter's step
-by the size of its recent gradients, reaches 0.009: about the noise itself (0.0095),
-which no model can remove. The loss curves go to `step32_loss.png` when matplotlib is
-installed.
+Builds on step 31 (numbers on either side). Four more Functions with their gradients:
+-x gives -gy; x0 - x1 gives (gy, -gy); x0 / x1 gives (gy / x1, -gy x0 / x1**2); and
+x ** c for a constant c gives c x ** (c - 1) gy. The table binds `__neg__`, `__sub__`,
+`__rsub__`, `__truediv__`, `__rtruediv__` and `__pow__`; the reflected ones swap the
+operands (`5 - x` is rsub(x, 5) = 5 - x). Now any formula of the gate examples from the
+NumPy steps can be written as it reads, and backward checks out against the numerical
+derivative. Both sides of an operator must still have the same shape; step 36 lifts that.
 """
-import math
+import contextlib
+import gc
+import heapq
 import os
-import time
+import shutil
+import subprocess
+import weakref
 from pathlib import Path
 
 import numpy as np
 
-import dezero_lite as dz
-import dezero_lite.functions as F
-from dezero_lite.models import MLP
-from dezero_lite.optimizers import SGD, Adam
-from dezero_lite.progress import save_loss_curve
-
 OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
 OUT.mkdir(parents=True, exist_ok=True)
-ITERS = 2000
-
-rng = np.random.default_rng(0)
-x = rng.random((100, 1))
-noise = 0.1 * rng.standard_normal((100, 1))
-y = np.sin(2 * np.pi * x) + noise
-noise_mse = float(np.mean(noise ** 2))
-line = np.hstack([x, np.ones_like(x)])
-coef = np.linalg.lstsq(line, y, rcond=None)[0]
-line_mse = float(np.mean((line @ coef - y) ** 2))
-print(f"100 points of sin(2 pi x) + noise: the noise alone has mean square {noise_mse:.4f}, "
-      f"the best straight line leaves {line_mse:.4f}")
 
 
-def train(optimizer, seed=0):
-    """Train a fresh MLP((10, 1)) from the weights np.random.seed(seed) gives; return it and its losses."""
-    np.random.seed(seed)  # Linear draws its first weights from NumPy's global generator
-    model = MLP((10, 1))
-    optimizer.setup(model)
-    losses = []
-    for i in range(ITERS):
-        loss = F.mean_squared_error(model(x), y)
-        model.cleargrads()
-        loss.backward()
-        optimizer.update()
-        losses.append(float(loss.data))
-    with dz.no_grad():
-        losses.append(float(F.mean_squared_error(model(x), y).data))  # after the last update
-    return model, losses
+class Config:
+    """Switches read by every Function call."""
+    enable_backprop = True
 
 
-start = time.perf_counter()
-sgd_model, sgd_losses = train(SGD(lr=0.2))
-adam_model, adam_losses = train(Adam(alpha=0.02))
-seconds = time.perf_counter() - start
-print(adam_model)
-for i in (0, 250, 500, 1000, 1500, ITERS):
-    print(f"after {i:4d} steps: loss with SGD {sgd_losses[i]:.4f}, with Adam {adam_losses[i]:.4f}")
-print(f"two runs of {ITERS} steps took {seconds:.2f} s")
+@contextlib.contextmanager
+def using_config(name, value):
+    """Set Config.<name> to value inside a with block, and restore it even on an error."""
+    old_value = getattr(Config, name)
+    setattr(Config, name, value)
+    try:
+        yield
+    finally:
+        setattr(Config, name, old_value)
 
-probe = np.array([[0.25], [0.5], [0.75]])
-with dz.no_grad():
-    guesses = adam_model(probe).data.ravel()
-for p, g in zip(probe.ravel(), guesses):
-    print(f"x = {p}: the network says {g: .3f}, sin(2 pi x) = {math.sin(2 * math.pi * p): .3f}")
 
-png = OUT / "step32_loss.png"
-try:
-    save_loss_curve(adam_losses, png, title="MLP((10, 1)) on sin(2 pi x) + noise; loss = Adam",
-                    xlabel="iteration", SGD=sgd_losses)
-except ImportError:
-    print("matplotlib is not installed, so no picture (pip install matplotlib to get one)")
-    png = None
-else:
-    print(f"loss curves: {png}")
+def no_grad():
+    """Inside `with no_grad():` Functions compute values but build no graph."""
+    return using_config("enable_backprop", False)
 
-assert abs(noise_mse - 0.0095) < 0.0005 and 0.2 < line_mse < 0.27  # the data, seeded
-assert adam_losses[-1] < 0.015  # measured 0.0091 (0.0087 to 0.0091 for seeds 0 to 4)
-assert adam_losses[-1] > 0.5 * noise_mse  # fitting the noise too would need far more weights
-assert sgd_losses[-1] > 0.15  # measured 0.205: still on the plateau
-assert adam_losses[-1] < sgd_losses[-1] / 10 and adam_losses[-1] < line_mse / 10
-assert np.allclose(guesses, [1, 0, -1], atol=0.15)  # the sine's peak, zero and trough
-if png is not None:
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+def as_array(x):
+    """Turn a NumPy or Python scalar into a 0-dim ndarray; leave arrays alone."""
+    if np.isscalar(x):
+        return np.array(x)
+    return x
+
+
+class Variable:
+    """A box around an ndarray, with its gradient and the Function that made it."""
+
+    __array_priority__ = 200  # so that ndarray * Variable asks Variable.__rmul__
+
+    def __init__(self, data):
+        if data is not None and not isinstance(data, np.ndarray):
+            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                            f"wrap the value in np.array(...)")
+        self.data = data
+        self.grad = None  # filled in by backward
+        self.creator = None  # the Function that made this Variable; None for inputs
+        self.generation = 0  # the longest chain of Functions back to an input
+
+    def set_creator(self, func):
+        self.creator = func
+        self.generation = func.generation + 1
+
+    def cleargrad(self):
+        """Forget the gradient, before using this Variable in a new computation."""
+        self.grad = None
+
+    def backward(self, retain_grad=False):
+        """Walk back from self, latest generation first, each Function once."""
+        if self.grad is None:
+            self.grad = np.ones_like(self.data)  # dy/dy = 1, so no set-up by hand
+        funcs = []
+        seen = set()
+
+        def add_func(f):
+            if f not in seen:
+                seen.add(f)
+                # heapq pops the smallest, so negate; len(seen) breaks ties, first found first
+                heapq.heappush(funcs, (-f.generation, len(seen), f))
+
+        if self.creator is not None:  # a leaf has nothing to walk
+            add_func(self.creator)
+        order = []
+        while funcs:
+            f = heapq.heappop(funcs)[2]
+            order.append(f)
+            gys = [output().grad for output in f.outputs]  # output() follows the weakref
+            gxs = f.backward(*gys)
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            for x, gx in zip(f.inputs, gxs):
+                if x.grad is None:
+                    x.grad = gx
+                else:
+                    x.grad = x.grad + gx  # sum over paths (+= could alter a shared array)
+                if x.creator is not None:
+                    add_func(x.creator)
+            if not retain_grad:  # only leaves keep their gradients
+                for y in f.outputs:
+                    y().grad = None  # no longer needed once f has passed it on
+        return order
+
+
+class Function:
+    """Unwrap the input, compute with `forward`, wrap the output; `backward` goes back."""
+
+    def __call__(self, *inputs):
+        inputs = [as_variable(x) for x in inputs]  # scalars and arrays, once, here
+        xs = [x.data for x in inputs]
+        ys = self.forward(*xs)
+        if not isinstance(ys, tuple):
+            ys = (ys,)
+        outputs = [Variable(as_array(y)) for y in ys]  # 0-dim results come back as scalars
+        if Config.enable_backprop:  # otherwise keep nothing: no graph, no memory held
+            self.generation = max(x.generation for x in inputs)
+            for output in outputs:
+                output.set_creator(self)  # the link that lets backward find its way back
+            self.inputs = inputs  # backward needs the values it was called on
+            self.outputs = [weakref.ref(output) for output in outputs]  # no cycle with them
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    def forward(self, *xs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(*xs)")
+
+    def backward(self, *gys):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(*gys)")
+
+
+class Square(Function):
+    def forward(self, x):
+        return x ** 2
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        gx = 2 * x * gy
+        return gx
+
+
+class Exp(Function):
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        gx = np.exp(x) * gy
+        return gx
+
+
+class Add(Function):
+    def forward(self, x0, x1):
+        y = x0 + x1
+        return y
+
+    def backward(self, gy):
+        return gy, gy
+
+
+class Mul(Function):
+    def forward(self, x0, x1):
+        y = x0 * x1
+        return y
+
+    def backward(self, gy):
+        x0, x1 = self.inputs[0].data, self.inputs[1].data
+        return gy * x1, gy * x0
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class Sub(Function):
+    def forward(self, x0, x1):
+        y = x0 - x1
+        return y
+
+    def backward(self, gy):
+        return gy, -gy
+
+
+class Div(Function):
+    def forward(self, x0, x1):
+        y = x0 / x1
+        return y
+
+    def backward(self, gy):
+        x0, x1 = self.inputs[0].data, self.inputs[1].data
+        gx0 = gy / x1
+        gx1 = gy * (-x0 / x1 ** 2)
+        return gx0, gx1
+
+
+class Pow(Function):
+    """x ** c for a constant exponent c."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        y = x ** self.c
+        return y
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        c = self.c
+        gx = c * x ** (c - 1) * gy
+        return gx
+
+
+def as_variable(obj):
+    """Return obj if it is a Variable, else wrap it (a scalar becomes a 0-dim array)."""
+    if isinstance(obj, Variable):
+        return obj
+    return Variable(as_array(obj))
+
+
+def square(x):
+    """x ** 2, with a new Square object for every call."""
+    return Square()(x)
+
+
+def exp(x):
+    """e ** x, with a new Exp object for every call."""
+    return Exp()(x)
+
+
+def add(x0, x1):
+    """x0 + x1."""
+    return Add()(x0, x1)
+
+
+def mul(x0, x1):
+    """x0 * x1."""
+    return Mul()(x0, x1)
+
+
+def neg(x):
+    """-x."""
+    return Neg()(x)
+
+
+def sub(x0, x1):
+    """x0 - x1."""
+    return Sub()(x0, x1)
+
+
+def rsub(x0, x1):
+    """x1 - x0, for `2.0 - x`, where Python calls x.__rsub__(2.0)."""
+    return Sub()(x1, x0)
+
+
+def div(x0, x1):
+    """x0 / x1."""
+    return Div()(x0, x1)
+
+
+def rdiv(x0, x1):
+    """x1 / x0, for `2.0 / x`."""
+    return Div()(x1, x0)
+
+
+def pow(x, c):
+    """x ** c."""
+    return Pow(c)(x)
+
+
+# Variable's operators, in one table.
+for name, func in (("__add__", add), ("__radd__", add), ("__mul__", mul), ("__rmul__", mul),
+                   ("__neg__", neg), ("__sub__", sub), ("__rsub__", rsub),
+                   ("__truediv__", div), ("__rtruediv__", rdiv), ("__pow__", pow)):
+    setattr(Variable, name, func)
+
+
+def numerical_diff(f, x, eps=1e-4):
+    """Central difference (f(x + eps) - f(x - eps)) / (2 * eps) at a 0-dim Variable x."""
+    y0 = f(Variable(as_array(x.data - eps)))  # 0-dim minus float is a NumPy scalar
+    y1 = f(Variable(as_array(x.data + eps)))
+    return (y1.data - y0.data) / (2 * eps)
+
+
+def short(a):
+    """A value or gradient for a label: 4 significant digits, '-' when there is none."""
+    if a is None:
+        return "-"
+    return np.array2string(np.asarray(a), formatter={"float_kind": lambda v: f"{v:.4g}"})
+
+
+def get_dot_graph(funcs, names):
+    """DOT text for Functions given in the order backward visits them (#1 first):
+    each Variable with its name, value and gradient, each Function with its number."""
+    ids = {}
+    lines = ["digraph g {", "rankdir=LR;"]
+
+    def node(v):
+        if v not in ids:
+            ids[v] = f"v{len(ids)}"
+            name = names[v] + "\\n" if v in names else ""
+            label = f"{name}value {short(v.data)}\\ngrad {short(v.grad)}"
+            lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
+        return ids[v]
+
+    for k, f in enumerate(funcs, 1):
+        lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
+        lines += [f"{node(x)} -> f{k};" for x in f.inputs]
+        lines += [f"f{k} -> {node(y())};" for y in f.outputs]  # y() follows the weakref
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def save_picture(text, name):
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
+    dot_file = OUT / f"{name}.dot"
+    dot_file.write_text(text, encoding="utf-8")
+    if shutil.which("dot") is None:
+        print(f"{dot_file} written; install Graphviz (its dot program) to draw it")
+        return None
+    png = OUT / f"{name}.png"
+    subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+    print(f"picture: {png}")
+    return png
+
+
+def diamond(x):
+    """x -> a = x**2 -> two branches a**2 -> added: y = 2 x**4."""
+    a = square(x)
+    return add(square(a), square(a))
+
+
+# The diamond of step 26 still gives 64.
+x = Variable(np.array(2.0))
+y = diamond(x)
+y.backward()
+print(f"diamond at x = 2: dy/dx = {x.grad} (8 * 2**3 = 64)")
+assert x.grad == 64.0
+
+a, b, c = Variable(np.array(3.0)), Variable(np.array(2.0)), Variable(np.array(1.0))
+y = (a * b + c) ** 2
+y.backward()
+print(f"(a*b + c)**2 at (3, 2, 1): {y.data}, grads {a.grad}, {b.grad}, {c.grad}")
+assert (y.data, a.grad, b.grad, c.grad) == (49.0, 28.0, 42.0, 14.0)
+
+v = [Variable(np.array(value)) for value in (1.0, 2.0, 3.0, 4.0)]
+f = (v[0] + v[1]) / (v[2] + v[3])
+f.backward()
+print(f"(a+b)/(c+d) at (1, 2, 3, 4): {f.data:.6f} (3/7)")
+print("  its grads:", ", ".join(f"{w.grad:.6f}" for w in v), "(1/7, 1/7, -3/49, -3/49)")
+assert abs(f.data - 3 / 7) < 1e-15
+assert all(abs(w.grad - g) < 1e-15 for w, g in zip(v, (1 / 7, 1 / 7, -3 / 49, -3 / 49)))
+
+x = Variable(np.array(2.0))
+mixed = [x - 5, 5 - x, x / 4, 4 / x, -x, x ** 3]
+print("x-5, 5-x, x/4, 4/x, -x, x**3 at x = 2:", [float(m.data) for m in mixed])
+assert [float(m.data) for m in mixed] == [-3.0, 3.0, 0.5, 2.0, -2.0, 8.0]
+
+
+def poly(x):
+    """x**3 / (1 + x) - 2x, written with operators."""
+    return x ** 3 / (1 + x) - 2 * x
+
+
+x = Variable(np.array(2.0))
+y = poly(x)
+y.backward()
+numerical = numerical_diff(poly, Variable(np.array(2.0)))
+print(f"d/dx (x**3/(1+x) - 2x) at 2: backprop {x.grad:.6f}, numerical {numerical:.6f}")
+assert abs(x.grad - ((2 * 2 ** 3 + 3 * 2 ** 2) / (1 + 2) ** 2 - 2)) < 1e-12  # by hand: 10/9
+assert abs(x.grad - numerical) < 1e-6

@@ -369,9 +369,9 @@ def test_parameter_is_a_variable():
     assert p.grad.data == 3.0
 
 
-# Curriculum E: the define-by-run framework.
+# The figures of the from-scratch framework steps.
 
-def test_curriculum_e_backprop_figures():
+def test_framework_steps_backprop_figures():
     for build, want in [
         (lambda x: F.square(F.exp(F.square(x))), 3.297442541400256),
         (lambda x: F.square(F.exp(x)), 5.436563656918091),
@@ -382,12 +382,12 @@ def test_curriculum_e_backprop_figures():
         assert x.grad.data == pytest.approx(want, rel=1e-14)
 
 
-def test_curriculum_e_numerical_derivative_of_square():
+def test_framework_steps_numerical_derivative_of_square():
     from dezero_lite.utils import numerical_grad
     assert numerical_grad(F.square, np.array(2.0)) == pytest.approx(4.000000000004, abs=1e-12)
 
 
-def test_curriculum_e_creator_links_lead_back():
+def test_framework_steps_creator_links_lead_back():
     x = Variable(np.array(0.5))
     a = F.square(x)
     b = F.exp(a)

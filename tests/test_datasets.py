@@ -79,7 +79,7 @@ def test_logic_gate_unknown_name():
         LogicGate("nor")
 
 
-def test_regression_data_of_the_curriculum():
+def test_regression_data_of_the_steps():
     lin = LinearRegressionData()
     assert lin.data.ravel().tolist() == [1, 2, 3, 4, 5]
     assert lin.label.ravel().tolist() == [2, 3, 4, 5, 6]

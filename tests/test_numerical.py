@@ -7,7 +7,7 @@ import dezero_lite.functions as F
 from dezero_lite.utils import gradient_check, numerical_grad
 
 
-def test_central_difference_figures_from_the_curriculum():
+def test_central_difference_figures():
     assert numerical_grad(lambda x: x ** 2, np.array(3.0)) == pytest.approx(6.000000000012662, abs=1e-12)
     assert numerical_grad(lambda x: 3 * x * F.exp(x), np.array(2.0)) == pytest.approx(66.5015, abs=1e-3)
 

@@ -1,5 +1,6 @@
 """The tutorial steps: each runs and passes its own asserts; the table and the runner agree."""
 import ast
+import difflib
 import os
 import re
 import subprocess
@@ -142,4 +143,48 @@ def test_plotting_step_without_matplotlib_still_checks_its_figures(tmp_path):
     proc = run(["-c", BLOCK_IMPORT.format(module="matplotlib", path=str(path))], tmp_path)
     assert proc.returncode == 0, tail(proc)
     assert "matplotlib is not installed" in proc.stdout
+    assert not list((tmp_path / "out").glob("*.png"))
+
+
+MAX_DIFF_LINES = 150  # steps/README.md states this bound
+
+
+def framework_steps():
+    """{number: path} of the steps that build their own framework (they define class Variable)."""
+    return {int(STEP_NAME.fullmatch(p.name).group(1)): p for p in STEP_FILES
+            if STEP_NAME.fullmatch(p.name) and "\nclass Variable" in p.read_text(encoding="utf-8")}
+
+
+def test_consecutive_framework_steps_differ_by_a_small_diff():
+    steps = framework_steps()
+    pairs = [(n, n + 1) for n in sorted(steps) if n + 1 in steps]
+    assert len(pairs) >= 20, f"expected the from-scratch steps to form a long run, got {sorted(steps)}"
+    too_big = {}
+    for a, b in pairs:
+        old = steps[a].read_text(encoding="utf-8").splitlines()
+        new = steps[b].read_text(encoding="utf-8").splitlines()
+        changed = sum(1 for line in difflib.unified_diff(old, new, lineterm="", n=0)
+                      if line[:1] in "+-" and not line.startswith(("+++", "---")))
+        if changed > MAX_DIFF_LINES:
+            too_big[f"step{a:02d} -> step{b:02d}"] = changed
+    assert not too_big, f"diffs larger than {MAX_DIFF_LINES} changed lines: {too_big}"
+    text = (STEPS_DIR / "README.md").read_text(encoding="utf-8")
+    assert f"more than {MAX_DIFF_LINES} lines" in text, "steps/README.md should state the bound"
+
+
+def test_steps_stand_alone_without_planning_documents():
+    """The steps name no outside plan ("the curriculum", its section letters)."""
+    paths = [p for p in STEP_FILES if int(STEP_NAME.fullmatch(p.name).group(1)) >= 17]
+    for path in [*paths, STEPS_DIR / "README.md", ROOT / "README.md"]:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"curriculum|\bsection [A-E]\b", text, re.I), path.name
+
+
+@pytest.mark.parametrize("name, dot_file", [("step26.py", "step26_diamond.dot"),
+                                            ("step43.py", "step43_tanh_grad.dot")])
+def test_picture_steps_without_graphviz_still_write_and_check_the_dot_text(name, dot_file, tmp_path):
+    proc = run([STEPS_DIR / name], tmp_path, extra_env={"PATH": str(tmp_path / "empty")})
+    assert proc.returncode == 0, tail(proc)
+    assert "Graphviz" in proc.stdout
+    assert (tmp_path / "out" / dot_file).read_text(encoding="utf-8").startswith("digraph g {")
     assert not list((tmp_path / "out").glob("*.png"))

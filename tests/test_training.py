@@ -1,4 +1,4 @@
-"""Real training runs, seeded, a second or less each: the curriculum's models learn what they should."""
+"""Real training runs, seeded, a second or less each: the tutorial's models learn what they should."""
 import gc
 import io
 import math
@@ -50,7 +50,7 @@ def test_logistic_regression_classifies_3_as_0_and_17_as_1():
 
 
 def summed_bce(y, t):
-    return F.sigmoid_cross_entropy(y, t) * len(t)  # the curriculum sums over the 4 cases
+    return F.sigmoid_cross_entropy(y, t) * len(t)  # the steps sum over the 4 cases
 
 
 @pytest.mark.parametrize("gate", ["and", "or", "nand"])

@@ -1,0 +1,529 @@
+"""Step 38: matmul, its gradient from the shapes, and a clear error when shapes do not fit.
+
+Builds on step 37 (broadcasting). y = x @ W with x of shape (N, D) and W of shape
+(D, H) gives y of shape (N, H). Each y[n, h] = sum over d of x[n, d] W[d, h], so
+dL/dx[n, d] = sum over h of gy[n, h] W[d, h], which is gy @ W.T, and
+dL/dW[d, h] = sum over n of x[n, d] gy[n, h], which is x.T @ gy. The shapes alone
+pin this down: gy @ W.T is the only product of gy (N, H) and W that has x's shape
+(N, D). Both are written with matmul and transpose (step 35), so they differentiate
+again. `matmul` checks the inner sizes first and says which shapes disagree; Variable
+gets `@` in its operator table.
+"""
+import contextlib
+import gc
+import heapq
+import os
+import shutil
+import subprocess
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
+OUT.mkdir(parents=True, exist_ok=True)
+
+
+class Config:
+    """Switches read by every Function call."""
+    enable_backprop = True
+
+
+@contextlib.contextmanager
+def using_config(name, value):
+    """Set Config.<name> to value inside a with block, and restore it even on an error."""
+    old_value = getattr(Config, name)
+    setattr(Config, name, value)
+    try:
+        yield
+    finally:
+        setattr(Config, name, old_value)
+
+
+def no_grad():
+    """Inside `with no_grad():` Functions compute values but build no graph."""
+    return using_config("enable_backprop", False)
+
+
+def as_array(x):
+    """Turn a NumPy or Python scalar into a 0-dim ndarray; leave arrays alone."""
+    if np.isscalar(x):
+        return np.array(x)
+    return x
+
+
+class Variable:
+    """A box around an ndarray, with its gradient and the Function that made it."""
+
+    __array_priority__ = 200  # so that ndarray * Variable asks Variable.__rmul__
+
+    def __init__(self, data):
+        if data is not None and not isinstance(data, np.ndarray):
+            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                            f"wrap the value in np.array(...)")
+        self.data = data
+        self.grad = None  # filled in by backward
+        self.creator = None  # the Function that made this Variable; None for inputs
+        self.generation = 0  # the longest chain of Functions back to an input
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def set_creator(self, func):
+        self.creator = func
+        self.generation = func.generation + 1
+
+    def cleargrad(self):
+        """Forget the gradient, before using this Variable in a new computation."""
+        self.grad = None
+
+    def backward(self, retain_grad=False, create_graph=False):
+        """Walk back from self, latest generation first, each Function once."""
+        if self.grad is None:
+            self.grad = Variable(np.ones_like(self.data))  # dy/dy = 1, a Variable too
+        funcs = []
+        seen = set()
+
+        def add_func(f):
+            if f not in seen:
+                seen.add(f)
+                # heapq pops the smallest, so negate; len(seen) breaks ties, first found first
+                heapq.heappush(funcs, (-f.generation, len(seen), f))
+
+        if self.creator is not None:  # a leaf has nothing to walk
+            add_func(self.creator)
+        order = []
+        while funcs:
+            f = heapq.heappop(funcs)[2]
+            order.append(f)
+            gys = [output().grad for output in f.outputs]  # output() follows the weakref
+            with using_config("enable_backprop", create_graph):  # a graph of the gradient?
+                gxs = f.backward(*gys)
+                if not isinstance(gxs, tuple):
+                    gxs = (gxs,)
+                for x, gx in zip(f.inputs, gxs):
+                    if x.grad is None:
+                        x.grad = gx
+                    else:
+                        x.grad = x.grad + gx  # sum over paths, itself part of the graph
+                    if x.creator is not None:
+                        add_func(x.creator)
+            if not retain_grad:  # only leaves keep their gradients
+                for y in f.outputs:
+                    y().grad = None  # no longer needed once f has passed it on
+        return order
+
+
+class Function:
+    """Unwrap the input, compute with `forward`, wrap the output; `backward` goes back."""
+
+    def __call__(self, *inputs):
+        inputs = [as_variable(x) for x in inputs]  # scalars and arrays, once, here
+        xs = [x.data for x in inputs]
+        ys = self.forward(*xs)
+        if not isinstance(ys, tuple):
+            ys = (ys,)
+        outputs = [Variable(as_array(y)) for y in ys]  # 0-dim results come back as scalars
+        if Config.enable_backprop:  # otherwise keep nothing: no graph, no memory held
+            self.generation = max(x.generation for x in inputs)
+            for output in outputs:
+                output.set_creator(self)  # the link that lets backward find its way back
+            self.inputs = inputs  # backward needs the values it was called on
+            self.outputs = [weakref.ref(output) for output in outputs]  # no cycle with them
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    def forward(self, *xs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(*xs)")
+
+    def backward(self, *gys):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(*gys)")
+
+
+class Square(Function):
+    def forward(self, x):
+        return x ** 2
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        gx = 2 * x * gy
+        return gx
+
+
+class Exp(Function):
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        gx = exp(x) * gy
+        return gx
+
+
+class Add(Function):
+    def forward(self, x0, x1):
+        y = x0 + x1
+        return y
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        return sum_to(gy, x0.shape), sum_to(gy, x1.shape)  # undo any broadcasting
+
+
+class Mul(Function):
+    def forward(self, x0, x1):
+        y = x0 * x1
+        return y
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        return sum_to(gy * x1, x0.shape), sum_to(gy * x0, x1.shape)
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class Sub(Function):
+    def forward(self, x0, x1):
+        y = x0 - x1
+        return y
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        return sum_to(gy, x0.shape), sum_to(-gy, x1.shape)
+
+
+class Div(Function):
+    def forward(self, x0, x1):
+        y = x0 / x1
+        return y
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        gx0 = gy / x1
+        gx1 = gy * (-x0 / x1 ** 2)
+        return sum_to(gx0, x0.shape), sum_to(gx1, x1.shape)
+
+
+class Pow(Function):
+    """x ** c for a constant exponent c."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        y = x ** self.c
+        return y
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        c = self.c
+        gx = c * x ** (c - 1) * gy
+        return gx
+
+
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return x.reshape(self.shape)
+
+    def backward(self, gy):
+        return reshape(gy, self.x_shape)
+
+
+class Transpose(Function):
+    def __init__(self, axes=None):
+        self.axes = axes
+
+    def forward(self, x):
+        return np.transpose(x, self.axes)
+
+    def backward(self, gy):
+        if self.axes is None:  # reversed axes: reversing again undoes it
+            return transpose(gy)
+        return transpose(gy, tuple(np.argsort(self.axes)))
+
+
+class Sum(Function):
+    def __init__(self, axis=None, keepdims=False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        if self.axis is not None and not self.keepdims:  # put the summed axes back, as 1s
+            axes = (self.axis,) if isinstance(self.axis, int) else self.axis
+            shape = list(self.x_shape)
+            for axis in axes:
+                shape[axis % len(shape)] = 1
+            gy = reshape(gy, tuple(shape))
+        return broadcast_to(gy, self.x_shape)
+
+
+class BroadcastTo(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return np.broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        return sum_to(gy, self.x_shape)
+
+
+class SumTo(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        lead = x.ndim - len(self.shape)  # axes that broadcasting added in front
+        stretched = tuple(lead + i for i, n in enumerate(self.shape) if n == 1)
+        y = x.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
+        return y.reshape(self.shape)
+
+    def backward(self, gy):
+        return broadcast_to(gy, self.x_shape)
+
+
+class MatMul(Function):
+    def forward(self, x, W):
+        return x @ W
+
+    def backward(self, gy):
+        x, W = self.inputs
+        gx = matmul(gy, transpose(W))
+        gW = matmul(transpose(x), gy)
+        return gx, gW
+
+
+def as_variable(obj):
+    """Return obj if it is a Variable, else wrap it (a scalar becomes a 0-dim array)."""
+    if isinstance(obj, Variable):
+        return obj
+    return Variable(as_array(obj))
+
+
+def square(x):
+    """x ** 2, with a new Square object for every call."""
+    return Square()(x)
+
+
+def exp(x):
+    """e ** x, with a new Exp object for every call."""
+    return Exp()(x)
+
+
+def add(x0, x1):
+    """x0 + x1."""
+    return Add()(x0, x1)
+
+
+def mul(x0, x1):
+    """x0 * x1."""
+    return Mul()(x0, x1)
+
+
+def neg(x):
+    """-x."""
+    return Neg()(x)
+
+
+def sub(x0, x1):
+    """x0 - x1."""
+    return Sub()(x0, x1)
+
+
+def rsub(x0, x1):
+    """x1 - x0, for `2.0 - x`, where Python calls x.__rsub__(2.0)."""
+    return Sub()(x1, x0)
+
+
+def div(x0, x1):
+    """x0 / x1."""
+    return Div()(x0, x1)
+
+
+def rdiv(x0, x1):
+    """x1 / x0, for `2.0 / x`."""
+    return Div()(x1, x0)
+
+
+def pow(x, c):
+    """x ** c."""
+    return Pow(c)(x)
+
+
+def reshape(x, shape):
+    """x with its elements laid out in the given shape (the same number of them)."""
+    x = as_variable(x)
+    if x.data.size != int(np.prod(shape)):
+        raise ValueError(f"cannot reshape {x.shape} to {shape}: "
+                         f"{x.data.size} elements do not fit in {int(np.prod(shape))}")
+    return Reshape(shape)(x)
+
+
+def transpose(x, axes=None):
+    """x with its axes permuted (reversed when axes is None)."""
+    return Transpose(axes)(x)
+
+
+def sum(x, axis=None, keepdims=False):
+    """The sum of x's elements: all of them, or along axis."""
+    return Sum(axis, keepdims)(x)
+
+
+def broadcast_to(x, shape):
+    """x repeated along new or length-1 axes to the given shape."""
+    x = as_variable(x)
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    if len(shape) < x.ndim or any(n != 1 and n != m for n, m in zip(x.shape[::-1], shape[::-1])):
+        raise ValueError(f"cannot broadcast {x.shape} to {shape}: from the right, "
+                         f"each axis must be 1 or match")
+    return BroadcastTo(shape)(x)
+
+
+def sum_to(x, shape):
+    """The sum of x over the axes that broadcasting from shape would have added or stretched."""
+    x = as_variable(x)
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    if len(shape) > x.ndim or any(n != 1 and n != m for n, m in zip(shape[::-1], x.shape[::-1])):
+        raise ValueError(f"cannot sum shape {x.shape} to {shape}: "
+                         f"{shape} does not broadcast to {x.shape}")
+    return SumTo(shape)(x)
+
+
+def matmul(x, W):
+    """x @ W for a matrix x (N, D) and a matrix W (D, H)."""
+    x, W = as_variable(x), as_variable(W)
+    if x.ndim != 2 or W.ndim != 2 or x.shape[1] != W.shape[0]:
+        raise ValueError(f"matmul needs (N, D) @ (D, H), got {x.shape} @ {W.shape}: "
+                         f"x's columns must match W's rows")
+    return MatMul()(x, W)
+
+
+# Variable's operators, in one table.
+for name, func in (("__add__", add), ("__radd__", add), ("__mul__", mul), ("__rmul__", mul),
+                   ("__neg__", neg), ("__sub__", sub), ("__rsub__", rsub),
+                   ("__truediv__", div), ("__rtruediv__", rdiv), ("__pow__", pow),
+                   ("__matmul__", matmul)):
+    setattr(Variable, name, func)
+
+
+def numerical_diff(f, x, eps=1e-4):
+    """Central difference (f(x + eps) - f(x - eps)) / (2 * eps) at a 0-dim Variable x."""
+    y0 = f(Variable(as_array(x.data - eps)))  # 0-dim minus float is a NumPy scalar
+    y1 = f(Variable(as_array(x.data + eps)))
+    return (y1.data - y0.data) / (2 * eps)
+
+
+def short(a):
+    """A value or gradient for a label: 4 significant digits, '-' when there is none."""
+    if a is None:
+        return "-"
+    if isinstance(a, Variable):  # gradients are Variables now
+        a = a.data
+    return np.array2string(np.asarray(a), formatter={"float_kind": lambda v: f"{v:.4g}"})
+
+
+def get_dot_graph(funcs, names):
+    """DOT text for Functions given in the order backward visits them (#1 first):
+    each Variable with its name, value and gradient, each Function with its number."""
+    ids = {}
+    lines = ["digraph g {", "rankdir=LR;"]
+
+    def node(v):
+        if v not in ids:
+            ids[v] = f"v{len(ids)}"
+            name = names[v] + "\\n" if v in names else ""
+            label = f"{name}value {short(v.data)}\\ngrad {short(v.grad)}"
+            lines.append(f'{ids[v]} [label="{label}", shape=ellipse];')
+        return ids[v]
+
+    for k, f in enumerate(funcs, 1):
+        lines.append(f'f{k} [label="#{k} {type(f).__name__}", shape=box];')
+        lines += [f"{node(x)} -> f{k};" for x in f.inputs]
+        lines += [f"f{k} -> {node(y())};" for y in f.outputs]  # y() follows the weakref
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def save_picture(text, name):
+    """Write OUT/name.dot, and OUT/name.png if Graphviz's dot is on PATH; return the PNG or None."""
+    dot_file = OUT / f"{name}.dot"
+    dot_file.write_text(text, encoding="utf-8")
+    if shutil.which("dot") is None:
+        print(f"{dot_file} written; install Graphviz (its dot program) to draw it")
+        return None
+    png = OUT / f"{name}.png"
+    subprocess.run(["dot", "-Tpng", str(dot_file), "-o", str(png)], check=True)
+    print(f"picture: {png}")
+    return png
+
+
+def diamond(x):
+    """x -> a = x**2 -> two branches a**2 -> added: y = 2 x**4."""
+    a = square(x)
+    return add(square(a), square(a))
+
+
+# The diamond of step 26 still gives 64.
+x = Variable(np.array(2.0))
+y = diamond(x)
+y.backward()
+print(f"diamond at x = 2: dy/dx = {x.grad.data} (8 * 2**3 = 64)")
+assert x.grad.data == 64.0
+
+rng = np.random.default_rng(0)
+x = Variable(rng.standard_normal((4, 3)))
+W = Variable(rng.standard_normal((3, 2)))
+y = x @ W
+gy = rng.standard_normal((4, 2))  # a random upstream gradient catches a missing transpose
+y.grad = Variable(gy)
+y.backward()
+print(f"x {x.shape} @ W {W.shape} = y {y.shape}; x.grad {x.grad.shape}, W.grad {W.grad.shape}")
+assert y.shape == (4, 2) and x.grad.shape == x.shape and W.grad.shape == W.shape
+assert np.allclose(x.grad.data, gy @ W.data.T) and np.allclose(W.grad.data, x.data.T @ gy)
+
+
+def loss(x_data, W_data):
+    """L = sum(y * gy), whose gradient with respect to y is gy."""
+    return np.sum((x_data @ W_data) * gy)
+
+
+# Each element of W.grad against a central difference of L.
+eps = 1e-4
+numerical_W = np.zeros_like(W.data)
+for index in np.ndindex(*W.shape):
+    step = np.zeros_like(W.data)
+    step[index] = eps
+    numerical_W[index] = (loss(x.data, W.data + step) - loss(x.data, W.data - step)) / (2 * eps)
+error = np.max(np.abs(numerical_W - W.grad.data))
+print(f"W.grad against central differences: largest difference {error:.1e}")
+assert error < 1e-8
+
+try:
+    matmul(x, x)
+except ValueError as e:
+    message = str(e)
+    print("ValueError:", e)
+assert "(4, 3) @ (4, 3)" in message
