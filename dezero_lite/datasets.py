@@ -157,7 +157,10 @@ _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 
 
 
 def _open_idx(path):
-    return (gzip.open if str(path).endswith(".gz") else open)(path, "rb")
+    """The file, decompressed on the fly when it is gzipped (told by its first bytes, not its name)."""
+    with open(path, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gzipped else open(path, "rb")
 
 
 def _read_idx_header(f, path):
@@ -468,7 +471,9 @@ class ImageNet(Dataset):
     @staticmethod
     def labels():
         """{class id: name} for the 1000 ImageNet classes (as VGG16 and ResNet predict them)."""
-        return _read_imagenet_labels(get_file(IMAGENET_LABELS_URL, check=_read_imagenet_labels))
+        path = get_file(IMAGENET_LABELS_URL, "imagenet1000_clsidx_to_labels.txt",
+                        check=_read_imagenet_labels)
+        return _read_imagenet_labels(path)
 
 
 SHAKESPEAR_URL = ("https://raw.githubusercontent.com/karpathy/char-rnn/master/data/"

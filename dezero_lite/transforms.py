@@ -74,8 +74,11 @@ def _pil_image():
 
 def _size(size, what):
     """(width, height) from an int or a pair of positive ints."""
-    pair = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
-    if len(pair) != 2 or not all(isinstance(s, (int, np.integer)) and s > 0 for s in pair):
+    def positive_int(s):
+        return isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
+
+    pair = (size, size) if positive_int(size) else tuple(size) if isinstance(size, (tuple, list)) else ()
+    if len(pair) != 2 or not all(positive_int(s) for s in pair):
         raise ValueError(f"{what}: size must be a positive int or a (width, height) pair of "
                          f"them, got {size!r}")
     return int(pair[0]), int(pair[1])

@@ -191,6 +191,7 @@ def get_file(url, file_name=None, *, md5=None, check=None, timeout=30, deadline=
             _fetch(url, out, timeout, deadline, progress=sys.stderr.isatty())
         problem = _problem(tmp, md5, check)
         if problem is not None:
+            problem = problem.replace(str(tmp), str(path))  # name the file the user knows
             raise DownloadError(f"the downloaded file is not the expected one ({problem}); "
                                 f"a proxy or login page may have answered instead")
 

@@ -111,3 +111,161 @@ def test_show_progress_draws_a_bar_like_urlretrieves_hook():
 
 def test_pil_available_says_whether_pillow_is_installed():
     assert dataloaders.pil_available is (importlib.util.find_spec("PIL") is not None)
+
+
+BOOK_SCRIPT = '''
+import sys
+import numpy as np
+import dezero
+from dezero import Variable, Model, Parameter, no_grad
+from dezero.core import Function
+import dezero.functions as F
+import dezero.layers as L
+from dezero.models import MLP
+from dezero.optimizers import SGD
+from dezero.datasets import Spiral
+from dezero.dataloaders import DataLoader
+from dezero.utils import sum_to
+import dezero_lite
+
+if dezero.is_simple_core:
+    from dezero.core_simple import Variable
+else:
+    from dezero.core_simple import Variable as SimpleVariable
+    assert SimpleVariable is Variable
+
+class Square(Function):
+    def forward(self, x):
+        return x ** 2
+    def backward(self, gy):
+        return 2 * self.inputs[0] * gy
+
+x = Variable(np.array(3.0))
+y = Square()(x) + F.sin(x) * 0
+y.backward()
+print("grad", x.grad.data)
+
+class TwoLayer(Model):
+    def __init__(self):
+        super().__init__()
+        self.l1 = L.Linear(10)
+        self.l2 = L.Linear(3)
+    def __call__(self, x):
+        return self.l2(F.sigmoid(self.l1(x)))
+
+np.random.seed(0)
+model, opt = TwoLayer(), None
+opt = SGD(lr=1.0).setup(model)
+losses = []
+for epoch in range(30):
+    total = 0.0
+    for xb, tb in DataLoader(Spiral(), batch_size=100, shuffle=False):
+        loss = F.softmax_cross_entropy(model(xb), tb)
+        model.cleargrads(); loss.backward(); opt.update()
+        total += float(loss.data)
+    losses.append(total)
+print("loss", round(losses[0], 3), round(losses[-1], 3))
+print("same", dezero is dezero_lite, F is dezero_lite.functions, L is dezero_lite.layers,
+      MLP is dezero_lite.models.MLP, sys.modules["dezero.models"] is dezero_lite.models)
+print("argv", sys.argv[1:], __name__)
+'''
+
+
+def run_as_dezero(tmp_path, *args, env=None):
+    import os
+    script = tmp_path / "book_step.py"
+    if not script.exists():
+        script.write_text(BOOK_SCRIPT)
+    return subprocess.run([sys.executable, "-m", "dezero_lite.as_dezero", *args],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, **(env or {})))
+
+
+def test_a_script_written_for_dezero_runs_unchanged(tmp_path):
+    proc = run_as_dezero(tmp_path, "book_step.py", "--epochs", "3")
+    assert proc.returncode == 0, proc.stderr
+    lines = dict(line.split(" ", 1) for line in proc.stdout.splitlines())
+    assert lines["grad"] == "6.0"
+    first, last = map(float, lines["loss"].split())
+    assert last < 0.8 * first
+    assert lines["same"] == "True True True True True"
+    assert lines["argv"] == "['--epochs', '3'] __main__"
+    assert proc.stderr == ""
+
+
+def test_as_dezero_without_a_script_prints_its_usage(tmp_path):
+    proc = run_as_dezero(tmp_path)
+    assert proc.returncode == 2 and "usage: python -m dezero_lite.as_dezero" in proc.stderr
+    proc = run_as_dezero(tmp_path, "nothere.py")
+    assert proc.returncode == 2 and "no script 'nothere.py'" in proc.stderr
+
+
+def test_a_real_dezero_is_never_shadowed_unless_asked(tmp_path):
+    real = tmp_path / "site" / "dezero"
+    real.mkdir(parents=True)
+    (real / "__init__.py").write_text("WHO = 'the real one'\n")
+    env = {"PYTHONPATH": str(tmp_path / "site")}
+    proc = run_as_dezero(tmp_path, "book_step.py", env=env)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "a real DeZero is installed" in proc.stderr and str(real) in proc.stderr
+    assert "--force" in proc.stderr
+    proc = run_as_dezero(tmp_path, "--force", "book_step.py", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "stands in for the DeZero installed at" in proc.stderr
+    assert "same True True True True True" in proc.stdout
+
+
+def test_install_from_python_gives_the_same_modules_and_uninstall_undoes_it():
+    code = textwrap.dedent('''
+        import sys, warnings
+        import dezero_lite, dezero_lite.as_dezero as ad
+        ad.install()
+        ad.install()  # twice is harmless
+        import dezero, dezero.functions as F, dezero.utils
+        from dezero.datasets import Spiral
+        import dezero.core_simple
+        assert dezero is dezero_lite and F is dezero_lite.functions and Spiral is dezero_lite.datasets.Spiral
+        assert dezero.core_simple is dezero_lite.core
+        assert dezero_lite.functions.__spec__.name == "dezero_lite.functions"
+        try:
+            import dezero.nothere
+        except ModuleNotFoundError as e:
+            assert e.name == "dezero.nothere" and "dezero_lite has no module" in str(e)
+        else:
+            raise AssertionError("imported a module that does not exist")
+        ad.uninstall()
+        assert not any(n == "dezero" or n.startswith("dezero.") for n in sys.modules)
+        try:
+            import dezero
+        except ModuleNotFoundError:
+            print("ok")
+    ''')
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr
+
+
+def test_install_refuses_to_hide_a_real_dezero_and_warns_when_forced(tmp_path):
+    real = tmp_path / "dezero"
+    real.mkdir()
+    (real / "__init__.py").write_text("WHO = 'the real one'\n")
+    code = textwrap.dedent('''
+        import sys, warnings
+        import dezero
+        assert dezero.WHO == "the real one"
+        import dezero_lite, dezero_lite.as_dezero as ad
+        try:
+            ad.install()
+        except RuntimeError as e:
+            assert "a real DeZero is installed" in str(e) and "force=True" in str(e)
+        assert sys.modules["dezero"].WHO == "the real one"  # left alone
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ad.install(force=True)
+        assert "stands in for the DeZero installed" in str(caught[0].message)
+        import dezero
+        assert dezero is dezero_lite
+        print("ok")
+    ''')
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr
