@@ -34,3 +34,11 @@ for _name in ("Add", "add", "Sub", "sub", "rsub", "Mul", "mul", "Div", "div", "r
 core.setup_variable = setup_variable
 core.array_types = (np.ndarray,)  # DeZero adds cupy.ndarray; importing CuPy here would be slow
 del _name
+
+
+def __getattr__(name):
+    # dezero_lite.as_dezero.install() after a plain `import dezero_lite`, without loading it always
+    if name in ("as_dezero", "core_simple"):
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

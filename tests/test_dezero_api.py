@@ -218,8 +218,10 @@ def test_a_real_dezero_is_never_shadowed_unless_asked(tmp_path):
 def test_install_from_python_gives_the_same_modules_and_uninstall_undoes_it():
     code = textwrap.dedent('''
         import sys, warnings
-        import dezero_lite, dezero_lite.as_dezero as ad
-        ad.install()
+        import dezero_lite
+        dezero_lite.as_dezero.install()  # found without importing the submodule first
+        ad = dezero_lite.as_dezero
+        assert dezero_lite.core_simple is dezero_lite.core
         ad.install()  # twice is harmless
         import dezero, dezero.functions as F, dezero.utils
         from dezero.datasets import Spiral
