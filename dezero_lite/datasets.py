@@ -177,21 +177,20 @@ def _read_idx_header(f, path):
     return np.dtype(_IDX_DTYPES[code]), struct.unpack(f">{ndim}I", dims)
 
 
-def _idx_errors(path, read):
-    """Run read(), turning a damaged gzip stream into a ValueError that names the file."""
-    try:
-        return read()
-    except (EOFError, zlib.error, gzip.BadGzipFile) as e:
-        raise ValueError(f"{path} is not a readable IDX file: the gzip stream is damaged "
-                         f"({e})") from None
+_GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
+def _damaged_gzip(path, e):
+    return ValueError(f"{path} is not a readable IDX file: the gzip stream is damaged ({e})")
 
 
 def idx_shape(path):
     """The shape an IDX file's header declares, read without decompressing the data."""
-    def read():
+    try:
         with _open_idx(path) as f:
             return _read_idx_header(f, path)[1]
-    return _idx_errors(path, read)
+    except _GZIP_ERRORS as e:
+        raise _damaged_gzip(path, e) from None
 
 
 def load_idx(path, max_bytes=1 << 30):
@@ -201,7 +200,7 @@ def load_idx(path, max_bytes=1 << 30):
     against `max_bytes` before any data is decompressed, and exactly that much is read,
     so a small file that would unpack to gigabytes is refused rather than unpacked.
     """
-    def read():
+    try:
         with _open_idx(path) as f:
             dtype, shape = _read_idx_header(f, path)
             expected = math.prod(shape) * dtype.itemsize
@@ -210,9 +209,8 @@ def load_idx(path, max_bytes=1 << 30):
                                  f"data, more than max_bytes={max_bytes}; refusing to unpack "
                                  f"it (pass a larger max_bytes if the file is genuine)")
             data = f.read(expected + 1)  # one byte more tells a file that is too long
-        return dtype, shape, expected, data
-
-    dtype, shape, expected, data = _idx_errors(path, read)
+    except _GZIP_ERRORS as e:
+        raise _damaged_gzip(path, e) from None
     if len(data) != expected:
         got = f"{len(data)} bytes" if len(data) < expected else "more"
         raise ValueError(f"{path}: IDX header says shape {shape} ({expected} bytes) "
@@ -350,7 +348,7 @@ _CIFAR_PIXELS = 3 * 32 * 32
 
 
 class CIFAR10(Dataset):
-    """32x32 colour photos in 10 classes: 50000 train, 10000 test; downloaded once (163 MB).
+    """32x32 colour photos in 10 classes: 50000 train, 10000 test; downloaded once (about 160 MB).
 
     `data` holds the uint8 images, shape (N, 3, 32, 32). By default an image comes out
     as float32 in [-1, 1]; `transform=` gets the raw uint8 image. The download (CIFAR's
@@ -375,10 +373,9 @@ class CIFAR10(Dataset):
                 and self.data.dtype == np.uint8 and len(self.label) == n):
             return
         record = self.label_bytes + _CIFAR_PIXELS
-        sizes = {name: n * record for name, n in counts.items()}
-        everything = {**self.train_files, **self.test_files}
-        path = get_file(self.url, check=_check_tar({k: v * record for k, v in everything.items()}))
-        members = _tar_members(path, sizes)
+        sizes = {name: count * record for name, count in {**self.train_files, **self.test_files}.items()}
+        path = get_file(self.url, check=_check_tar(sizes))  # both halves, so a bad archive is fetched anew
+        members = _tar_members(path, {name: sizes[name] for name in counts})
         rows = np.concatenate([np.frombuffer(members[name], np.uint8).reshape(-1, record)
                                for name in counts])
         self.data = rows[:, self.label_bytes:].reshape(-1, 3, 32, 32)

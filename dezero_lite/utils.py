@@ -159,6 +159,10 @@ def _fetch(url, out, timeout, deadline, progress):
                             f"connection was cut")
 
 
+def _is_terminal(stream):
+    return stream is not None and hasattr(stream, "isatty") and stream.isatty()
+
+
 def get_file(url, file_name=None, *, md5=None, check=None, timeout=30, deadline=1800):
     """Download url into the cache folder once, check it, and return the local path.
 
@@ -172,8 +176,7 @@ def get_file(url, file_name=None, *, md5=None, check=None, timeout=30, deadline=
     """
     from urllib.parse import urlsplit
     name = file_name or urlsplit(url).path.rstrip("/").split("/")[-1]
-    root = cache_dir()
-    path = root / name
+    path = cache_dir() / name
     if not name or ".." in Path(name).parts or Path(name).is_absolute():
         raise ValueError(f"get_file: cannot name a cache file {name!r} after {url!r}; "
                          f"pass file_name= with a plain relative name")
@@ -188,7 +191,7 @@ def get_file(url, file_name=None, *, md5=None, check=None, timeout=30, deadline=
 
     def fill(tmp):
         with open(tmp, "wb") as out:
-            _fetch(url, out, timeout, deadline, progress=sys.stderr.isatty())
+            _fetch(url, out, timeout, deadline, progress=_is_terminal(sys.stderr))
         problem = _problem(tmp, md5, check)
         if problem is not None:
             problem = problem.replace(str(tmp), str(path))  # name the file the user knows
