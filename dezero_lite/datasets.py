@@ -15,6 +15,15 @@ from dezero_lite.transforms import Compose, Flatten, Normalize, ToFloat
 from dezero_lite.utils import DownloadError, _md5, cache_dir, get_file  # noqa: F401
 
 
+class _Default:
+    def __repr__(self):
+        return "DEFAULT"
+
+
+# the default transform of a data set; transform=None means none at all, as in DeZero
+DEFAULT = _Default()
+
+
 class Dataset:
     """An indexable set of (x, t) pairs; subclasses fill `data` and `label` in `prepare()`."""
 
@@ -257,12 +266,13 @@ def _mnist_file(name):
 class MNIST(Dataset):
     """The 28x28 handwritten digits: 60000 train, 10000 test; downloaded once into the cache.
 
-    By default an image comes out as a float32 vector of 784 values in [0, 1]; pass
-    `transform=` to change that (it gets the raw uint8 image of shape (1, 28, 28)).
+    By default an image comes out as a float32 vector of 784 values in [0, 1]; a
+    `transform=` of your own gets the raw uint8 image of shape (1, 28, 28), which
+    `transform=None` gives as it is (as in DeZero).
     """
 
-    def __init__(self, train=True, transform=None, target_transform=None):
-        if transform is None:
+    def __init__(self, train=True, transform=DEFAULT, target_transform=None):
+        if transform is DEFAULT:
             transform = Compose([Flatten(), ToFloat(), Normalize(0.0, 255.0)])
         super().__init__(train, transform, target_transform)
 
@@ -351,8 +361,9 @@ class CIFAR10(Dataset):
     """32x32 colour photos in 10 classes: 50000 train, 10000 test; downloaded once (about 160 MB).
 
     `data` holds the uint8 images, shape (N, 3, 32, 32). By default an image comes out
-    as float32 in [-1, 1]; `transform=` gets the raw uint8 image. The download (CIFAR's
-    binary version, no pickles) is read once into an .npz beside it in the cache.
+    as float32 in [-1, 1]; `transform=` gets the raw uint8 image (`transform=None` keeps
+    it). The download (CIFAR's binary version, no pickles) is read once into an .npz
+    beside it in the cache.
     """
     url = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
     label_bytes = 1  # each record: its label, then the pixels
@@ -360,8 +371,8 @@ class CIFAR10(Dataset):
     train_files = {f"data_batch_{i}.bin": 10000 for i in range(1, 6)}
     test_files = {"test_batch.bin": 10000}
 
-    def __init__(self, train=True, transform=None, target_transform=None):
-        if transform is None:
+    def __init__(self, train=True, transform=DEFAULT, target_transform=None):
+        if transform is DEFAULT:
             transform = Compose([ToFloat(), Normalize(127.5, 127.5)])
         super().__init__(train, transform, target_transform)
 
@@ -417,7 +428,7 @@ class CIFAR100(CIFAR10):
     train_files = {"train.bin": 50000}
     test_files = {"test.bin": 10000}
 
-    def __init__(self, train=True, transform=None, target_transform=None, label_type="fine"):
+    def __init__(self, train=True, transform=DEFAULT, target_transform=None, label_type="fine"):
         if label_type not in ("fine", "coarse"):
             raise ValueError(f"label_type must be 'fine' or 'coarse', got {label_type!r}")
         self.label_type = label_type

@@ -166,6 +166,8 @@ def test_mnist_replaces_a_cached_login_page_with_the_real_file(server, tmp_path,
     test = datasets.MNIST(train=False)
     assert len(test) == 2 and test.data.shape == (2, 1, 28, 28) and test.data.max() == 7
     assert "/mnist/t10k-images-idx3-ubyte.gz" in Handler.hits  # the bad one fetched again
+    raw = datasets.MNIST(train=False, transform=None)[0][0]  # the book's step 51 does this
+    assert raw.shape == (1, 28, 28) and raw.dtype == np.uint8
     # a mirror that is down is skipped; with no md5 to go by, the IDX header is checked
     monkeypatch.setitem(datasets.MNIST_FILES, "train-labels-idx1-ubyte.gz", (None, (60000,)))
     with pytest.raises(DownloadError, match=r"expected shape \(60000,\), got \(4,\)"):
@@ -246,7 +248,8 @@ def test_cifar10_downloads_once_reads_the_binary_records_and_caches_arrays(small
     assert train.data[1, 2, 0, 0] == (2048 + 1) % 256
     x, t = train[0]
     assert x.dtype == np.float32 and x.min() >= -1 and x.max() <= 1 and t == 1
-    assert CIFAR10(train=True, transform=None)[0][0].shape == (3, 32, 32)
+    raw = CIFAR10(train=True, transform=None)[0][0]  # None: no transform, as in DeZero
+    assert raw.shape == (3, 32, 32) and raw.dtype == np.uint8
     test = CIFAR10(train=False)
     assert test.label.tolist() == [3, 1, 4]
     assert Handler.hits == ["/cifar-10-binary.tar.gz"]  # the second set came from the cache
