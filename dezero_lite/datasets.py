@@ -322,17 +322,22 @@ def load_cache_npz(filename, train=False):
         return None, None  # made again from the download, then saved over
 
 
-def _tar_members(path, wanted, max_members=64):
+def _tar_members(path, wanted, largest=None, max_members=64):
     """{name: bytes} of the tar members whose base names are keys of wanted ({name: size}).
 
     Sizes are checked from the tar headers before anything is read, the archive is
-    never unpacked onto disk, and an archive with a flood of members is refused.
+    never unpacked onto disk, and a flood of members or one larger than `largest` (by
+    default the largest wanted; a huge one would take long to skip) is refused.
     """
+    largest = max(wanted.values()) if largest is None else largest
     found = {}
     with tarfile.open(path, "r:gz") as tar:
         for i, member in enumerate(tar):
             if i >= max_members:
                 break
+            if member.size > largest:
+                raise ValueError(f"{path}: the member {member.name} of {member.size} bytes is "
+                                 f"larger than any this data set has")
             base = member.name.rsplit("/", 1)[-1]
             if member.isfile() and base in wanted:
                 if member.size != wanted[base]:
@@ -386,7 +391,7 @@ class CIFAR10(Dataset):
         record = self.label_bytes + _CIFAR_PIXELS
         sizes = {name: count * record for name, count in {**self.train_files, **self.test_files}.items()}
         path = get_file(self.url, check=_check_tar(sizes))  # both halves, so a bad archive is fetched anew
-        members = _tar_members(path, {name: sizes[name] for name in counts})
+        members = _tar_members(path, {name: sizes[name] for name in counts}, max(sizes.values()))
         rows = np.concatenate([np.frombuffer(members[name], np.uint8).reshape(-1, record)
                                for name in counts])
         self.data = rows[:, self.label_bytes:].reshape(-1, 3, 32, 32)

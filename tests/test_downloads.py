@@ -270,6 +270,17 @@ def test_cifar10_refuses_an_archive_of_the_wrong_shape(small_cifar10, server, mo
         CIFAR10(train=True)
 
 
+def test_cifar_refuses_archives_built_to_take_long(small_cifar10, server, monkeypatch):
+    flood = tar_gz({f"junk/{i}.bin": b"" for i in range(100)})
+    Handler.routes["/cifar-10-binary.tar.gz"] = lambda h: h.send_body(flood)
+    with pytest.raises(DownloadError, match="lacks data_batch_1.bin"):
+        CIFAR10(train=True)
+    big = tar_gz({"cifar-10-batches-bin/readme.html": bytes(1 << 20)})
+    Handler.routes["/cifar-10-binary.tar.gz"] = lambda h: h.send_body(big)
+    with pytest.raises(DownloadError, match="readme.html of 1048576 bytes is larger than any"):
+        CIFAR10(train=True)
+
+
 def test_cifar100_has_fine_and_coarse_labels(server, monkeypatch, tmp_path):
     monkeypatch.setattr(CIFAR100, "url", server + "/cifar-100-binary.tar.gz")
     monkeypatch.setattr(CIFAR100, "train_files", {"train.bin": 2})
