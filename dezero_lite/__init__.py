@@ -1,5 +1,5 @@
 """dezero_lite: define-by-run automatic differentiation on NumPy, with DeZero's API."""
-import numpy as np
+import numpy as _np
 
 from dezero_lite import core
 from dezero_lite.core import (  # noqa: F401
@@ -32,7 +32,7 @@ for _name in ("Add", "add", "Sub", "sub", "rsub", "Mul", "mul", "Div", "div", "r
               "Neg", "neg", "Pow", "pow"):
     setattr(core, _name, getattr(functions, _name))
 core.setup_variable = setup_variable
-core.array_types = (np.ndarray,)  # DeZero adds cupy.ndarray; importing CuPy here would be slow
+core.array_types = (_np.ndarray,)  # DeZero adds cupy.ndarray; importing CuPy here would be slow
 del _name
 
 
