@@ -1,4 +1,7 @@
 """dezero_lite: define-by-run automatic differentiation on NumPy, with DeZero's API."""
+import numpy as _np
+
+from dezero_lite import core
 from dezero_lite.core import (  # noqa: F401
     Config, Function, Parameter, Variable, as_array, as_variable, grad, no_grad,
     test_mode, using_config)
@@ -11,3 +14,31 @@ from dezero_lite.layers import Layer  # noqa: F401
 from dezero_lite.models import Model  # noqa: F401
 
 __version__ = "0.1.0"
+
+# DeZero switches between a simple core and a full one; here there is one core, and
+# dezero_lite.core_simple is that same module, so the book's `if is_simple_core:` works.
+is_simple_core = False
+
+
+def setup_variable():
+    """Bind Variable's operators and methods (done on import; calling it again changes nothing)."""
+    for name, method in functions._VARIABLE_METHODS.items():  # the one table of operators
+        setattr(Variable, name, method)
+
+
+# DeZero's core module also holds the arithmetic ops; ours live in functions, and the
+# same objects are given DeZero's path (dezero_lite.core.add is dezero_lite.functions.add).
+for _name in ("Add", "add", "Sub", "sub", "rsub", "Mul", "mul", "Div", "div", "rdiv",
+              "Neg", "neg", "Pow", "pow"):
+    setattr(core, _name, getattr(functions, _name))
+core.setup_variable = setup_variable
+core.array_types = (_np.ndarray,)  # DeZero adds cupy.ndarray; importing CuPy here would be slow
+del _name
+
+
+def __getattr__(name):
+    # dezero_lite.as_dezero.install() after a plain `import dezero_lite`, without loading it always
+    if name in ("as_dezero", "core_simple"):
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,9 +1,13 @@
 """Mini-batches from a Dataset: DataLoader (shuffled) and SeqDataLoader (for recurrent nets)."""
+import importlib.util
 import math
 
 import numpy as np
 
 from dezero_lite.datasets import Dataset
+
+# DeZero's flag: is Pillow installed (found without importing it, to keep imports cheap)
+pil_available = importlib.util.find_spec("PIL") is not None
 
 
 class DataLoader:
