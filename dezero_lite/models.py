@@ -1,15 +1,27 @@
 """Models: Layers that are whole networks, with a picture of their graph."""
+import numpy as np
+
 import dezero_lite.functions as F
 from dezero_lite import layers as L
-from dezero_lite.graph import plot_dot_graph
+from dezero_lite.core import Variable
+from dezero_lite.graph import plot_dot_graph, record_layers
 
 
 class Model(L.Layer):
     """A Layer that is a whole network; `plot` draws the graph of one forward pass."""
 
-    def plot(self, *inputs, to_file="model.png"):
-        """Run the model on inputs and draw its graph to to_file (Graphviz; the .dot text goes beside it)."""
-        return plot_dot_graph(self(*inputs), verbose=True, to_file=to_file)
+    def plot(self, *inputs, to_file="model.png", verbose=True, group_layers=True, **options):
+        """Run the model on inputs and draw the graph of that pass into to_file (Graphviz; the
+        .dot text goes beside it). Each layer is a labelled box (l0, encoder/conv1) holding its
+        Functions and Parameters; other options are those of get_dot_graph."""
+        # Arrays become named input Variables, so that the picture shows where the data comes in.
+        names = ["x"] if len(inputs) == 1 else ["x%d" % i for i in range(len(inputs))]
+        inputs = [Variable(x, name=n) if isinstance(x, np.ndarray) else x
+                  for x, n in zip(inputs, names)]
+        with record_layers(self):
+            y = self(*inputs)
+        group_layers = group_layers and bool(self.named_layers())  # a flat model has no boxes
+        return plot_dot_graph(y, verbose, to_file=to_file, group_layers=group_layers, **options)
 
 
 class Sequential(Model):
