@@ -36,9 +36,10 @@ _SHAPES = {
 _FILLS = {"input": "#ffd8a8", "parameter": "#b2f2bb", "intermediate": "#fff4e6",
           "output": "#ffd8a8", "function": "#d0ebff"}
 _STYLES = {role: '%s, fillcolor="%s"' % (_SHAPES[role], _FILLS[role]) for role in _SHAPES}
-# Pale for tiny, dark for large (ColorBrewer's YlOrRd): a vanishing gradient looks washed out.
-_PALETTE = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c",
-            "#fc4e2a", "#e31a1c", "#bd0026", "#800026"]
+# Pale for tiny, dark for large (matplotlib's magma, reversed): a vanishing gradient looks
+# washed out, and neighbouring steps differ in hue as well as in lightness.
+_PALETTE = ["#fcfdbf", "#feca8d", "#fd9668", "#f1605d", "#cd4071",
+            "#9e2f7f", "#721f81", "#440f76", "#180f3d"]
 _ZERO_FILL = "#ffffff"
 
 _INSTALL_HELP = """\
@@ -256,15 +257,19 @@ def _color_scale(values):
     return lo, per, bins
 
 
+def _bin_fill(b, bins):
+    # One palette step per bin, the top bin darkest: two pictures whose gradients span one
+    # decade both look nearly uniform, however large or small those gradients are.
+    return _PALETTE[len(_PALETTE) - bins + b]
+
+
 def _color_of(m, scale):
     if m is None or scale is None:
         return None
     if m == 0 or not math.isfinite(m):
         return _ZERO_FILL if m == 0 else _PALETTE[-1]
     lo, per, bins = scale
-    b = min(max(int((math.log10(m) - lo) // per), 0), bins - 1)
-    # Spread few bins over the whole palette, so two decades still look different.
-    return _PALETTE[round(b * (len(_PALETTE) - 1) / max(bins - 1, 1))]
+    return _bin_fill(min(max(int((math.log10(m) - lo) // per), 0), bins - 1), bins)
 
 
 def _dark(fill):
@@ -277,7 +282,7 @@ def _legend(color_by, scale):
     rows = ['<tr><td colspan="2"><b>%s</b></td></tr>' % what]
     lo, per, bins = scale
     for b in reversed(range(bins)):
-        fill = _PALETTE[round(b * (len(_PALETTE) - 1) / max(bins - 1, 1))]
+        fill = _bin_fill(b, bins)
         rows.append('<tr><td bgcolor="%s" width="24"> </td><td align="left">1e%d to 1e%d</td></tr>'
                     % (fill, lo + b * per, lo + (b + 1) * per))
     rows.append('<tr><td bgcolor="%s" width="24"> </td><td align="left">exactly 0</td></tr>'

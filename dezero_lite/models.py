@@ -1,6 +1,4 @@
 """Models: Layers that are whole networks, with a picture of their graph."""
-import numpy as np
-
 import dezero_lite.functions as F
 from dezero_lite import layers as L
 from dezero_lite.core import Variable
@@ -13,13 +11,13 @@ class Model(L.Layer):
     def plot(self, *inputs, to_file="model.png", verbose=True, group_layers=True, **options):
         """Run the model on inputs and draw the graph of that pass into to_file (Graphviz; the
         .dot text goes beside it). Each layer is a labelled box (l0, encoder/conv1) holding its
-        Functions and Parameters; other options are those of get_dot_graph."""
-        # Arrays become named input Variables, so that the picture shows where the data comes in.
-        names = ["x"] if len(inputs) == 1 else ["x%d" % i for i in range(len(inputs))]
-        inputs = [Variable(x, name=n) if isinstance(x, np.ndarray) else x
-                  for x, n in zip(inputs, names)]
+        Functions and Parameters; other options are those of get_dot_graph. An ndarray input
+        is drawn inside the box of the first Function that takes it (as a constant); pass a
+        named Variable of the model's dtype to see it as a node of its own."""
         with record_layers(self):
             y = self(*inputs)
+        if isinstance(y, Variable) and y.name is None:
+            y.name = "y"
         group_layers = group_layers and bool(self.named_layers())  # a flat model has no boxes
         return plot_dot_graph(y, verbose, to_file=to_file, group_layers=group_layers, **options)
 

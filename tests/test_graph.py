@@ -588,7 +588,8 @@ def test_cli_without_dot_says_how_to_install(tmp_path, monkeypatch, capsys):
 @needs_dot
 def test_model_plot_draws_its_parameters(tmp_path):
     from dezero_lite.models import MLP
-    graph = MLP((3, 1)).plot(np.ones((2, 2)), to_file=str(tmp_path / "model.png"))
+    x = dz.Variable(np.ones((2, 2), np.float32), name="x")
+    graph = MLP((3, 1)).plot(x, to_file=str(tmp_path / "model.png"))
     png_size(tmp_path / "model.png")
     nodes, _, g = parse_dot(graph.source)
     params = sorted(a["label"].split("\n")[0] for a in nodes.values() if "rounded" in a["style"])
@@ -597,8 +598,9 @@ def test_model_plot_draws_its_parameters(tmp_path):
     assert sorted(boxes) == ["l0", "l1"]
     assert [nodes[m]["label"].split("\n")[0] for m in boxes["l0"][1] if m.startswith("f")] \
         == ["Add", "MatMul"]
-    x = next(n for n, a in nodes.items() if a["label"].startswith("x\n"))  # the data, named x
+    x = next(n for n, a in nodes.items() if a["label"].startswith("x\n"))  # the data
     assert all(x not in members for _, members in boxes.values())
+    assert nodes["v0"]["label"] == "y\n(2, 1) float32"
 
 
 class Encoder(dz.Model):
@@ -720,8 +722,8 @@ def test_colour_by_gradient_size_with_a_legend():
     nodes, _, _ = parse_dot(get_dot_graph(h, verbose=False, color_by="grad"))
     assert "legend" in nodes and "max |grad|" in nodes["legend"]["label"]
     fills = [nodes["v%d" % i]["fillcolor"] for i in range(7)]  # y first, x last
-    palette = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c",
-               "#fc4e2a", "#e31a1c", "#bd0026", "#800026"]
+    palette = ["#fcfdbf", "#feca8d", "#fd9668", "#f1605d", "#cd4071",
+               "#9e2f7f", "#721f81", "#440f76", "#180f3d"]
     ranks = [palette.index(f) for f in fills]
     assert ranks == sorted(ranks, reverse=True) and ranks[0] > ranks[-1]  # paler toward x
     assert nodes["v0"]["fontcolor"] == "white"  # dark fill, light text
