@@ -4,6 +4,7 @@ animate_backward(y) runs y.backward() itself, watching each Function's backward 
 the duration, so the gradients end exactly as backward() leaves them (intermediate ones
 retained) and the frames show the order the real loop takes.
 """
+import html
 import json
 import os
 import re
@@ -98,6 +99,15 @@ class BackwardAnimation:
     def pngs(self):
         """Each frame as PNG bytes."""
         return [_run_dot(text, "png", self.timeout) for text in self._sized_frames()]
+
+    def _repr_html_(self):
+        """In a notebook: the player page in a frame of its own (its keys and ids stay inside)."""
+        try:
+            page = _page(self.svgs(), self.captions)
+        except GraphvizNotFoundError as e:
+            return "<p>%s</p>" % html.escape(str(e).split("\n")[0])
+        return ('<iframe srcdoc="%s" style="width: 100%%; height: 640px; border: 1px solid #ced4da">'
+                '</iframe>' % html.escape(page, quote=True))
 
     def save(self, to_file):
         """Write to_file: .html (one page, works offline), .gif, or a folder ending in / for PNGs.
@@ -261,19 +271,23 @@ _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>%(title)s</title>
 <style>
-body { font-family: Helvetica, Arial, sans-serif; margin: 1em 2em; color: #212529; }
-#controls { display: flex; gap: .5em; align-items: center; margin: .5em 0; }
+body { font-family: Helvetica, Arial, sans-serif; margin: .6em 1.2em; color: #212529; }
+h1 { font-size: 1.3em; margin: .2em 0; }
+p.help { margin: .2em 0; font-size: .9em; color: #495057; }
+#controls { display: flex; gap: .5em; align-items: center; margin: .4em 0; }
 #controls input[type=range] { flex: 1; max-width: 30em; }
-#caption { min-height: 3em; font-size: 1.1em; background: #f1f3f5; padding: .5em .8em;
+#caption { min-height: 2.6em; margin: .4em 0; background: #f1f3f5; padding: .4em .8em;
            border-left: 4px solid #e03131; }
 .frame { display: none; }
 .frame.shown { display: block; }
-.frame svg { max-width: 100%%; max-height: 72vh; width: auto; height: auto; }
+/* the whole graph in the window, below the controls and the caption */
+.frame svg { max-width: 100%%; max-height: calc(100vh - 12.5em); width: auto; height: auto; }
+#frames.natural svg { max-height: none; }
 #log { display: none; }
 </style></head>
 <body data-frame="" data-errors="0">
 <h1>%(title)s</h1>
-<p>Each frame is one step of the backward loop: the red box is the Function running, red arrows
+<p class="help">Each frame is one step of the backward loop: the red box is the Function running, red arrows
 carry its gradients, red outlines mark gradients that just arrived. Keys: left and right arrows,
 space to play.</p>
 <div id="controls">
@@ -283,6 +297,7 @@ space to play.</p>
 <button id="next" title="next frame (right arrow)">Next &#x25B6;</button>
 <input id="slider" type="range" min="0" max="%(last)d" value="0" aria-label="frame">
 <span id="counter"></span>
+<button id="zoom" title="the picture at its own size, or fitted to the window">Actual size</button>
 </div>
 <p id="caption"></p>
 <div id="frames">
@@ -323,6 +338,10 @@ space to play.</p>
   document.getElementById("prev").onclick = function () { stop(); show(current - 1); };
   document.getElementById("next").onclick = function () { stop(); show(current + 1); };
   playButton.onclick = play;
+  document.getElementById("zoom").onclick = function () {
+    var natural = document.getElementById("frames").classList.toggle("natural");
+    this.textContent = natural ? "Fit to window" : "Actual size";
+  };
   slider.oninput = function () { stop(); show(Number(slider.value)); };
   document.addEventListener("keydown", function (e) {
     if (e.key === "ArrowRight") { stop(); show(current + 1); e.preventDefault(); }
@@ -337,14 +356,17 @@ space to play.</p>
 """
 
 
-def _write_html(path, svgs, captions):
+def _page(svgs, captions):
     frames = "\n".join('<div class="frame" id="frame%d">%s</div>' % (i, svg)
                        for i, svg in enumerate(svgs))
     # json.dumps escapes quotes; "</" is split so that a caption cannot end the script.
-    page = _PAGE % dict(title="The backward pass, step by step", last=len(svgs) - 1,
+    return _PAGE % dict(title="The backward pass, step by step", last=len(svgs) - 1,
                         frames=frames, captions=json.dumps(captions).replace("</", "<\\/"))
+
+
+def _write_html(path, svgs, captions):
     with open(path, "w", encoding="utf-8") as f:
-        f.write(page)
+        f.write(_page(svgs, captions))
 
 
 def _write_gif(path, pngs, captions):

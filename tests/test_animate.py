@@ -206,6 +206,8 @@ def test_the_page_in_headless_chromium(tmp_path):
         browser.evaluate("var s = document.getElementById('slider'); s.value = 4;"
                          "s.dispatchEvent(new Event('input'))")
         assert browser.evaluate("document.body.dataset.frame") == "4"
+        browser.evaluate("document.getElementById('zoom').click()")
+        assert browser.evaluate("document.getElementById('frames').className") == "natural"
         log = browser.evaluate("document.getElementById('log').textContent").split("\n")
         assert log[:3] == ["frame 0", "ready", "frame 1"] and "frame 2" in log
         assert browser.evaluate("document.body.dataset.errors") == "0"
@@ -216,3 +218,25 @@ def test_the_page_in_headless_chromium(tmp_path):
     for shot in (first, last):
         ink, colours = blankness(shot)
         assert ink > 0.03 and colours > 20, (ink, colours)
+
+
+@needs_dot
+def test_a_notebook_shows_the_player():
+    x, w, y = build()
+    shown = animate_backward(y, to_file=None)._repr_html_()
+    assert shown.startswith('<iframe srcdoc="') and shown.count("&lt;svg") == 5
+
+
+def test_options_of_get_dot_graph_apply_to_frames():
+    from dezero_lite.graph import record_layers
+    from dezero_lite.models import MLP
+    model = MLP((3, 1))
+    with record_layers(model):
+        y = F.sum(model(dz.Variable(np.ones((2, 2)), name="x")))
+    frames = animate_backward(y, to_file=None, color_by="grad", group_layers=True).frames
+    first, last = parse_dot(frames[0]), parse_dot(frames[-1])
+    assert "legend" in first[0] and "legend" in last[0]
+    assert sorted(info["label"] for info in last[2]["clusters"].values()) == ["l0", "l1"]
+    coloured = [a for n, a in last[0].items() if n.startswith("v") and a["fillcolor"] not in
+                ("#ffd8a8", "#b2f2bb", "#fff4e6")]
+    assert len(coloured) == sum(1 for n in last[0] if n.startswith("v"))  # every one has a grad
