@@ -14,7 +14,7 @@ import numpy as np
 
 from dezero_lite.graph import (
     DOT_TIMEOUT, GraphvizNotFoundError, _array_of, _check_timeout, _dot, _format_array, _is_constant,
-    _run_dot, _short, walk)
+    _run_dot, walk)
 
 __all__ = ["animate_backward", "BackwardAnimation"]
 
@@ -164,8 +164,9 @@ def animate_backward(output, to_file="backward.html", *, verbose=False, show_val
         inner = f.backward
 
         def backward(*gys):
+            inputs = tuple(f.inputs)  # kept now, in case the loop frees the graph as it goes
             gxs = inner(*gys)
-            calls.append((f, gys, gxs))
+            calls.append((f, inputs, gys, gxs))
             return gxs
         return backward
 
@@ -202,7 +203,7 @@ def _frames(output, graph, calls, options):
             names[id(v)] = "t%d" % i if "t%d" % i not in taken else "t%d_" % i
     yname = names[id(output)]
     if calls:
-        f, gys, _ = calls[0]
+        f, _, gys, _ = calls[0]
         slot = [ref() for ref in f.outputs].index(output)
         seed = np.asarray(_array_of(gys[slot]))
     else:
@@ -214,7 +215,7 @@ def _frames(output, graph, calls, options):
     captions = ["Before backward: the seed d%s/d%s = %s (ones, the shape of %s) starts the pass."
                 % (yname, yname, _text(seed, max_values), yname)]
     done = set()
-    for step, (f, gys, gxs) in enumerate(calls, 1):
+    for step, (f, f_inputs, gys, gxs) in enumerate(calls, 1):
         k = fn_index[id(f)]
         if type(gxs) is not tuple:
             gxs = (gxs,)
@@ -223,11 +224,11 @@ def _frames(output, graph, calls, options):
             if kind == "fv" and a == k:
                 hot.add((kind, a, b))
         inputs = [_text(x.data, 4) if _is_constant(x) else names.get(id(x), "x%d" % i)
-                  for i, x in enumerate(f.inputs)]
+                  for i, x in enumerate(f_inputs)]
         outs = [ref() for ref in f.outputs]
         rules = [_rule(r, inputs, [names.get(id(y), "y") for y in outs if y is not None])
                  for r in _RULES.get(type(f).__name__, ())]
-        for i, (x, gx) in enumerate(zip(f.inputs, gxs)):
+        for i, (x, gx) in enumerate(zip(f_inputs, gxs)):
             if gx is None or _is_constant(x):
                 continue
             gx = np.asarray(_array_of(gx))

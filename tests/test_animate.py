@@ -10,7 +10,7 @@ import pytest
 import dezero_lite as dz
 import dezero_lite.functions as F
 from dezero_lite.animate import BackwardAnimation
-from dezero_lite.graph import animate_backward, get_dot_graph
+from dezero_lite.graph import animate_backward
 from test_graph import parse_dot
 
 HAS_DOT = shutil.which("dot") is not None

@@ -110,10 +110,8 @@ def parse_dot(text):
             if first == "subgraph":
                 name = value()
                 take("punct", "{")
-                start = len(graph["clusters"])
                 body(name, cluster)
                 take("punct", "}")
-                del start
             elif first in ("graph", "node", "edge"):
                 a = attrs()
                 if first == "graph" and cluster is None:
