@@ -155,7 +155,7 @@ def _format_argument(value):
     return None
 
 
-def _function_label(f, verbose, max_values):
+def _function_label(f, max_values):
     """The Function's name, its constant arguments (c=2, axis=1) and its constant inputs."""
     lines = [type(f).__name__]
     for key, value in vars(f).items():
@@ -308,9 +308,9 @@ def get_dot_graph(output, verbose=True, *, show_values=False, max_values=16,
 
 
 def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB",
-         show_order=False, color_by=None, group_layers=False, frame=None, sizes=None, graph=None):
+         show_order=False, color_by=None, group_layers=False, frame=None, graph=None):
     """get_dot_graph, plus what an animation frame needs (see animate.py): `frame` says which
-    gradients are known and what to highlight; `sizes` fixes node sizes so frames line up."""
+    gradients are known and what to highlight, `graph` is the walk made before backward."""
     if rankdir not in RANKDIRS:
         raise ValueError("rankdir must be one of %s, not %r" % (", ".join(RANKDIRS), rankdir))
     if color_by not in COLOR_BY:
@@ -343,10 +343,7 @@ def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB"
     def var_line(i):
         v = variables[i]
         role = _role(v, output)
-        if grads is None:
-            grad = v.grad
-        else:
-            grad = grads.get(id(v))
+        grad = v.grad if grads is None else grads.get(id(v))
         label = _variable_label(v, verbose, show_values, max_values, grad, aliases.get(id(v)),
                                 frame is not None)
         style = _STYLES[role]
@@ -359,11 +356,10 @@ def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB"
                     extra += ', fontcolor="white"'
         if frame is not None and i in frame["fresh"]:
             extra += ', color="#e03131", penwidth=3'
-        extra += _size(sizes, "v%d" % i)
         return "v%d [label=%s, %s%s];" % (i, _quote(label), style, extra)
 
     def fn_line(k):
-        label = _function_label(functions[k], verbose, max_values)
+        label = _function_label(functions[k], max_values)
         if show_order or (frame is not None and k in frame["done"]):
             label = "#%d %s" % (k + 1, label)
         style, extra = _STYLES["function"], ""
@@ -373,7 +369,7 @@ def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB"
                 extra = ', color="#c92a2a", penwidth=3'
             elif k in frame["done"]:
                 style = '%s, fillcolor="#e9ecef"' % _SHAPES["function"]
-        return "f%d [label=%s, %s%s%s];" % (k, _quote(label), style, extra, _size(sizes, "f%d" % k))
+        return "f%d [label=%s, %s%s];" % (k, _quote(label), style, extra)
 
     def declare(node):
         if node not in declared:
@@ -383,9 +379,8 @@ def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB"
     declare("v0")
     for kind, a, b in edges:
         tail, head = ("f%d" % a, "v%d" % b) if kind == "fv" else ("v%d" % a, "f%d" % b)
-        declare(head if kind == "fv" else tail)  # functions first, as the walk meets them
-        declare("f%d" % (a if kind == "fv" else b))
-        declare(tail if kind == "fv" else head)
+        declare(tail)
+        declare(head)
         hot = frame is not None and (kind, a, b) in frame["edges"]
         lines.append("%s -> %s%s;" % (tail, head, ' [color="#e03131", penwidth=3]' if hot else ""))
     for k in range(len(functions)):  # a Function whose outputs are all gone and inputs constant
@@ -396,12 +391,6 @@ def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB"
         lines.append(_legend(color_by, scale))
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-def _size(sizes, node):
-    if sizes is None or node not in sizes:
-        return ""
-    return ", width=%.3f, height=%.3f, fixedsize=true" % sizes[node]
 
 
 # Layers as boxes (which layer made which Function: layer_groups.py)
