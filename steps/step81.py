@@ -62,7 +62,7 @@ except GraphvizNotFoundError as e:
     print("Graphviz is not installed, so no pictures; the DOT text was checked all the same.")
     print(e)
 else:
-    print(f"pictures: {pictures[0]} and {pictures[1].name}: pale is a tiny gradient, dark red a "
+    print(f"pictures: {pictures[0]} and {pictures[1].name}: pale is a tiny gradient, dark purple a "
           "large one (see the legend); the sigmoid net fades toward the input, the ReLU net does not")
 
 sig, relu = results["sigmoid"][1], results["relu"][1]
