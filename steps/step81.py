@@ -62,8 +62,9 @@ except GraphvizNotFoundError as e:
     print("Graphviz is not installed, so no pictures; the DOT text was checked all the same.")
     print(e)
 else:
-    print(f"pictures: {pictures[0]} and {pictures[1].name}: pale is a tiny gradient, dark purple a "
-          "large one (see the legend); the sigmoid net fades toward the input, the ReLU net does not")
+    print(f"pictures: {pictures[0]} and {pictures[1].name}")
+    print("pale is a tiny gradient, dark purple a large one (see the legend);")
+    print("the sigmoid net fades toward the input x at the top, the ReLU net does not")
 
 sig, relu = results["sigmoid"][1], results["relu"][1]
 assert all(a < b for a, b in zip(sig, sig[1:])), "sigmoid: every layer down shrinks the gradient"
