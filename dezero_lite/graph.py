@@ -1,30 +1,46 @@
-"""Pictures of the computation graph: DOT text, and rendering it through Graphviz's `dot`."""
+"""Pictures of the computation graph: DOT text, and rendering it through the graphviz package."""
 
 import heapq
 import html
+import math
 import os
-import shutil
 import subprocess
 
+import numpy as np
+
+from dezero_lite import core
 from dezero_lite._fileio import atomic_write
-from dezero_lite.core import Parameter
+from dezero_lite.core import Parameter, Variable
+from dezero_lite.layer_groups import _layer_groups, record_layers
 
 __all__ = [
-    "get_dot_graph", "plot_dot_graph", "show", "DotGraph",
+    "get_dot_graph", "plot_dot_graph", "show", "DotGraph", "record_layers", "animate_backward",
     "GraphvizError", "GraphvizNotFoundError",
 ]
 
 FORMATS = ("png", "svg", "pdf")
 RANKDIRS = ("TB", "LR", "BT", "RL")
+COLOR_BY = (None, "grad", "data")
+DOT_TIMEOUT = 60.0  # seconds; a graph that takes longer is too big to read anyway
+MAX_NAME = 60  # characters of a name shown in a label (dot refuses strings over 16384)
+_Constant = getattr(core, "Constant", None)
 
 # Roles differ in shape, border and line style, so they read in black and white too.
-_STYLES = {
-    "input": 'shape=ellipse, style=filled, fillcolor="#ffd8a8"',
-    "parameter": 'shape=box, style="filled,rounded,bold", fillcolor="#b2f2bb"',
-    "intermediate": 'shape=ellipse, style="filled,dashed", fillcolor="#fff4e6"',
-    "output": 'shape=ellipse, style=filled, fillcolor="#ffd8a8", peripheries=2',
-    "function": 'shape=box, style=filled, fillcolor="#d0ebff"',
+_SHAPES = {
+    "input": "shape=ellipse, style=filled",
+    "parameter": 'shape=box, style="filled,rounded,bold"',
+    "intermediate": 'shape=ellipse, style="filled,dashed"',
+    "output": "shape=ellipse, style=filled, peripheries=2",
+    "function": "shape=box, style=filled",
 }
+_FILLS = {"input": "#ffd8a8", "parameter": "#b2f2bb", "intermediate": "#fff4e6",
+          "output": "#ffd8a8", "function": "#d0ebff"}
+_STYLES = {role: '%s, fillcolor="%s"' % (_SHAPES[role], _FILLS[role]) for role in _SHAPES}
+# Pale for tiny, dark for large (matplotlib's magma, reversed): a vanishing gradient looks
+# washed out, and neighbouring steps differ in hue as well as in lightness.
+_PALETTE = ["#fcfdbf", "#feca8d", "#fd9668", "#f1605d", "#cd4071",
+            "#9e2f7f", "#721f81", "#440f76", "#180f3d"]
+_ZERO_FILL = "#ffffff"
 
 _INSTALL_HELP = """\
 Install Graphviz (the program, not only the Python package) and make sure `dot` is on PATH:
@@ -35,6 +51,8 @@ Install Graphviz (the program, not only the Python package) and make sure `dot` 
   Windows:        winget install graphviz  (or the installer from https://graphviz.org/download/),
                   then add its bin folder (e.g. C:\\Program Files\\Graphviz\\bin) to PATH
 Note: `pip install graphviz` installs only Python bindings, not the `dot` program."""
+_PIP_HELP = ("Drawing needs the Python package graphviz: pip install 'dezero_lite[graph]' "
+             "(or pip install graphviz), and Graphviz's `dot` program.")
 
 
 class GraphvizError(RuntimeError):
@@ -42,7 +60,7 @@ class GraphvizError(RuntimeError):
 
 
 class GraphvizNotFoundError(GraphvizError):
-    """Graphviz's `dot` program is not installed (not on PATH)."""
+    """The graphviz Python package or Graphviz's `dot` program is not installed."""
 
 
 def _quote(text):
@@ -62,6 +80,13 @@ def _quote(text):
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
+
+
+def _short(name, limit=MAX_NAME):
+    name = str(name)
+    if len(name) <= limit:
+        return name
+    return name[:limit] + "... (%d characters)" % len(name)
 
 
 def _format_number(x):
@@ -85,20 +110,15 @@ def _format_array(data):
     return text if len(text) <= 32 or data.ndim < 2 else _format_values(data.tolist(), "\n")
 
 
-def _variable_label(v, verbose, show_values, max_values):
-    lines = []
-    if v.name is not None:
-        lines.append(str(v.name))
-    data = v.data
-    if verbose:
-        lines.append("None" if data is None else "%s %s" % (tuple(data.shape), data.dtype))
-    if show_values and data is not None and data.size <= max_values:
-        lines.append("data: " + _format_array(data))
-        grad = v.grad
-        gdata = getattr(grad, "data", grad)
-        if gdata is not None and gdata.size <= max_values:
-            lines.append("grad: " + _format_array(gdata))
-    return "\n".join(lines)
+def _array_or_shape(data, max_values):
+    if data.size <= max_values:
+        return _format_array(data)
+    return "%s %s" % (tuple(data.shape), data.dtype)
+
+
+def _array_of(g):
+    """The ndarray of a gradient given as a Variable or as an array."""
+    return g.data if isinstance(g, Variable) else g
 
 
 def _role(v, output):
@@ -109,91 +129,355 @@ def _role(v, output):
     return "input" if v.creator is None else "intermediate"
 
 
+def _is_constant(x):
+    return _Constant is not None and type(x) is _Constant
+
+
+_HIDDEN = {"inputs", "outputs", "generation", "output_specs"}
+
+
+def _format_argument(value):
+    """A constant argument of a Function (exponent, axis, shape) as short text, or None to leave it out."""
+    if value is None or value is False:
+        return None
+    if isinstance(value, (bool, int, float, np.generic)):
+        return _format_number(value.item() if isinstance(value, np.generic) else value)
+    if isinstance(value, slice):
+        return ":".join("" if v is None else str(v) for v in (value.start, value.stop, value.step)
+                        ).rstrip(":") or ":"
+    if isinstance(value, (tuple, list)):
+        parts = [_format_argument(v) if v is not None else "None" for v in value]
+        if None in parts or len(parts) > 6:
+            return None
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+    if isinstance(value, np.ndarray) and value.size <= 4:
+        return _format_array(value)
+    return None
+
+
+def _function_label(f, max_values):
+    """The Function's name, its constant arguments (c=2, axis=1) and its constant inputs."""
+    lines = [type(f).__name__]
+    for key, value in vars(f).items():
+        if key.startswith("_") or key in _HIDDEN:
+            continue
+        text = _format_argument(value)
+        if text is not None:
+            lines.append("%s=%s" % (key, _short(text, 30)))
+    for i, x in enumerate(f.inputs):
+        if _is_constant(x):
+            shown = _array_or_shape(x.data, min(max_values, 4))
+            lines.append("x%d = %s (constant)" % (i, _short(shown, 30)))
+    return "\n".join(lines)
+
+
+def _variable_label(v, verbose, show_values, max_values, grad=None, alias=None, frame=False):
+    """Name, shape and dtype, values; in an animation frame the gradient known so far, always."""
+    lines = []
+    name = v.name if alias is None else alias
+    if name is not None:
+        lines.append(_short(name))
+    data = v.data
+    if verbose:
+        lines.append("None" if data is None else "%s %s" % (tuple(data.shape), data.dtype))
+    if show_values and data is not None and data.size <= max_values:
+        lines.append("data: " + _format_array(data))
+    gdata = _array_of(grad)
+    if gdata is not None and (frame or (show_values and data is not None and gdata.size <= max_values)):
+        lines.append("grad: " + _array_or_shape(gdata, max_values))
+    return "\n".join(lines)
+
+
+def walk(output):
+    """The graph behind output in backward()'s order: (variables, functions, edges).
+
+    Variables in order of first visit, Functions highest generation first (ties in the
+    order they were reached, as backward() takes them), edges as (kind, index, index)
+    with kind "fv" (Function to its output) or "vf" (input to Function). Constant
+    inputs are left out: they are drawn inside their Function's box.
+    """
+    if not isinstance(output, Variable):
+        raise TypeError("get_dot_graph takes the Variable at the end of a graph (such as a loss), "
+                        "not %s; make it with dezero_lite functions, e.g. y = F.exp(Variable(x))"
+                        % type(output).__name__)
+    variables, var_index, functions, edges = [output], {id(output): 0}, [], []
+
+    def index(v):
+        key = id(v)  # safe: the graph keeps every Variable alive meanwhile
+        if key not in var_index:
+            var_index[key] = len(variables)
+            variables.append(v)
+        return var_index[key]
+
+    heap, seen, pushed = [], set(), 0
+    if output.creator is not None:
+        heap.append((-output.creator.generation, 0, output.creator))
+        seen.add(id(output.creator))
+        pushed = 1
+    while heap:
+        f = heapq.heappop(heap)[2]
+        k = len(functions)
+        functions.append(f)
+        for ref in f.outputs:
+            y = ref()
+            if y is not None:
+                edges.append(("fv", k, index(y)))
+        for x in f.inputs:
+            if _is_constant(x):
+                continue
+            edges.append(("vf", index(x), k))
+            g = x.creator
+            if g is not None and id(g) not in seen:
+                seen.add(id(g))
+                heapq.heappush(heap, (-g.generation, pushed, g))
+                pushed += 1
+    return variables, functions, edges
+
+
+def _magnitude(v, color_by, grads=None):
+    if color_by == "data":
+        data = v.data
+    else:
+        g = v.grad if grads is None else grads.get(id(v))
+        data = _array_of(g)
+    if data is None or data.size == 0 or data.dtype.kind not in "biuf":
+        return None
+    return float(np.max(np.abs(data)))
+
+
+def _color_scale(values):
+    """Bins of log10 |value| for the palette: (low exponent, decades per bin, bins)."""
+    logs = [math.log10(m) for m in values if m is not None and m > 0 and math.isfinite(m)]
+    if not logs:
+        return None
+    lo, hi = math.floor(min(logs)), math.ceil(max(logs))
+    hi = max(hi, lo + 1)
+    per = max(1, math.ceil((hi - lo) / len(_PALETTE)))
+    bins = math.ceil((hi - lo) / per)
+    return lo, per, bins
+
+
+def _bin_fill(b, bins):
+    # One palette step per bin, the top bin darkest: two pictures whose gradients span one
+    # decade both look nearly uniform, however large or small those gradients are.
+    return _PALETTE[len(_PALETTE) - bins + b]
+
+
+def _color_of(m, scale):
+    if m is None or scale is None:
+        return None
+    if m == 0 or not math.isfinite(m):
+        return _ZERO_FILL if m == 0 else _PALETTE[-1]
+    lo, per, bins = scale
+    return _bin_fill(min(max(int((math.log10(m) - lo) // per), 0), bins - 1), bins)
+
+
+def _dark(fill):
+    r, g, b = (int(fill[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b < 140
+
+
+def _legend(color_by, scale):
+    what = "max |grad|" if color_by == "grad" else "max |data|"
+    rows = ['<tr><td colspan="2"><b>%s</b></td></tr>' % what]
+    lo, per, bins = scale
+    for b in reversed(range(bins)):
+        fill = _bin_fill(b, bins)
+        rows.append('<tr><td bgcolor="%s" width="24"> </td><td align="left">1e%d to 1e%d</td></tr>'
+                    % (fill, lo + b * per, lo + (b + 1) * per))
+    rows.append('<tr><td bgcolor="%s" width="24"> </td><td align="left">exactly 0</td></tr>'
+                % _ZERO_FILL)
+    return ('legend [shape=plaintext, label=<<table border="0" cellborder="1" cellspacing="0" '
+            'cellpadding="4">%s</table>>];' % "".join(rows))
+
+
 def get_dot_graph(output, verbose=True, *, show_values=False, max_values=16,
-                  rankdir="TB", show_order=False):
+                  rankdir="TB", show_order=False, color_by=None, group_layers=False):
     """DOT text of the graph that made `output`: each Variable and Function once, ids from the walk.
 
     verbose: shapes and dtypes; show_values: data and grad of arrays with at most `max_values`
     elements; rankdir: "TB" (top-down) or "LR" (left-to-right); show_order: number each
-    Function in the order backward() visits it.
+    Function in the order backward() visits it; color_by: "grad" or "data" fills each
+    Variable by its largest absolute element on a log scale, with a legend; group_layers:
+    draw the Functions and Parameters of each Layer in a labelled box (the graph must be made
+    inside `record_layers(model)`, as Model.plot does).
     """
+    return _dot(output, verbose, show_values=show_values, max_values=max_values,
+                rankdir=rankdir, show_order=show_order, color_by=color_by,
+                group_layers=group_layers)
+
+
+def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB",
+         show_order=False, color_by=None, group_layers=False, frame=None, graph=None):
+    """get_dot_graph, plus what an animation frame needs (see animate.py): `frame` says which
+    gradients are known and what to highlight, `graph` is the walk made before backward."""
     if rankdir not in RANKDIRS:
         raise ValueError("rankdir must be one of %s, not %r" % (", ".join(RANKDIRS), rankdir))
+    if color_by not in COLOR_BY:
+        raise ValueError("color_by must be None, 'grad' or 'data', not %r" % (color_by,))
+    if isinstance(max_values, bool) or not isinstance(max_values, (int, np.integer)) or max_values < 0:
+        raise ValueError("max_values must be a whole number of elements, 0 or more, not %r"
+                         % (max_values,))
+    variables, functions, edges = walk(output) if graph is None else graph
+    groups = _layer_groups(variables, functions) if group_layers else None
+    if group_layers and not groups[0]:
+        raise ValueError("group_layers=True found no layer in this graph: build it inside "
+                         "`with record_layers(model):` (or use model.plot(x)), so that each "
+                         "layer's part of the graph is known")
+    grads = None if frame is None else frame["grads"]
+    scale = None
+    if color_by is not None:
+        mags = [_magnitude(v, color_by, grads) for v in variables]
+        scale = _color_scale(mags)
     lines = [
         "digraph g {",
         "graph [rankdir=%s];" % rankdir,
         'node [fontname="Helvetica", fontsize=12];',
         'edge [color="#495057"];',
     ]
-    var_ids = {}  # id(Variable) -> node id; the graph keeps every Variable alive meanwhile
+    declared = set()
+    aliases = {} if groups is None else groups[2]
+    if frame is not None:
+        aliases = {**frame["names"], **aliases}
 
-    def add_var(v):
-        key = id(v)
-        if key not in var_ids:
-            var_ids[key] = "v%d" % len(var_ids)
-            label = _variable_label(v, verbose, show_values, max_values)
-            lines.append("%s [label=%s, %s];" % (
-                var_ids[key], _quote(label), _STYLES[_role(v, output)]))
-        return var_ids[key]
+    def var_line(i):
+        v = variables[i]
+        role = _role(v, output)
+        grad = v.grad if grads is None else grads.get(id(v))
+        label = _variable_label(v, verbose, show_values, max_values, grad, aliases.get(id(v)),
+                                frame is not None)
+        style = _STYLES[role]
+        extra = ""
+        if scale is not None:
+            fill = _color_of(_magnitude(v, color_by, grads), scale)
+            if fill is not None:
+                style = '%s, fillcolor="%s"' % (_SHAPES[role], fill)
+                if _dark(fill):
+                    extra += ', fontcolor="white"'
+        if frame is not None and i in frame["fresh"]:
+            extra += ', color="#e03131", penwidth=3'
+        return "v%d [label=%s, %s%s];" % (i, _quote(label), style, extra)
 
-    add_var(output)
-    # Same order as backward(): highest generation first, ties in the order they were pushed.
-    heap, seen, pushed = [], set(), 0
-    if output.creator is not None:
-        heap.append((-output.creator.generation, 0, output.creator))
-        seen.add(id(output.creator))
-        pushed = 1
-    visited = 0
-    while heap:
-        _, _, f = heapq.heappop(heap)
-        fid = "f%d" % visited
-        visited += 1
-        label = type(f).__name__
-        if show_order:
-            label = "#%d %s" % (visited, label)
-        lines.append("%s [label=%s, %s];" % (fid, _quote(label), _STYLES["function"]))
-        for ref in f.outputs:
-            y = ref()
-            if y is not None:
-                lines.append("%s -> %s;" % (fid, add_var(y)))
-        for x in f.inputs:
-            lines.append("%s -> %s;" % (add_var(x), fid))
-            g = x.creator
-            if g is not None and id(g) not in seen:
-                seen.add(id(g))
-                heapq.heappush(heap, (-g.generation, pushed, g))
-                pushed += 1
+    def fn_line(k):
+        label = _function_label(functions[k], max_values)
+        if show_order or (frame is not None and k in frame["done"]):
+            label = "#%d %s" % (k + 1, label)
+        style, extra = _STYLES["function"], ""
+        if frame is not None:
+            if k == frame["current"]:
+                style = '%s, fillcolor="#ff8787"' % _SHAPES["function"]
+                extra = ', color="#c92a2a", penwidth=3'
+            elif k in frame["done"]:
+                style = '%s, fillcolor="#e9ecef"' % _SHAPES["function"]
+        return "f%d [label=%s, %s%s];" % (k, _quote(label), style, extra)
+
+    def declare(node):
+        if node not in declared:
+            declared.add(node)
+            lines.append(var_line(int(node[1:])) if node[0] == "v" else fn_line(int(node[1:])))
+
+    declare("v0")
+    for kind, a, b in edges:
+        tail, head = ("f%d" % a, "v%d" % b) if kind == "fv" else ("v%d" % a, "f%d" % b)
+        declare(tail)
+        declare(head)
+        hot = frame is not None and (kind, a, b) in frame["edges"]
+        lines.append("%s -> %s%s;" % (tail, head, ' [color="#e03131", penwidth=3]' if hot else ""))
+    for k in range(len(functions)):  # a Function whose outputs are all gone and inputs constant
+        declare("f%d" % k)
+    if groups is not None:
+        lines += _clusters(groups)
+    if scale is not None:
+        lines.append(_legend(color_by, scale))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _find_dot():
-    dot = shutil.which("dot")
-    if dot is None:
-        raise GraphvizNotFoundError("Graphviz's `dot` program was not found on PATH.\n" + _INSTALL_HELP)
-    return dot
+# Layers as boxes (which layer made which Function: layer_groups.py)
+
+def _clusters(groups):
+    """Nested `subgraph cluster_N` blocks, one per layer path (encoder holds encoder/conv1)."""
+    fgroups, vgroups, _ = groups
+    paths = set(fgroups) | set(vgroups)
+    for path in list(paths):
+        while "/" in path:
+            path = path.rpartition("/")[0]
+            paths.add(path)
+    children = {}
+    for path in sorted(paths):
+        parent = path.rpartition("/")[0] if "/" in path else None
+        children.setdefault(parent, []).append(path)
+    lines, number = [], [0]
+
+    def emit(path, depth):
+        indent = "  " * depth
+        lines.append('%ssubgraph cluster_%d {' % (indent, number[0]))
+        number[0] += 1
+        lines.append('%s  label=%s; labeljust=l; style="rounded,dashed"; color="#868e96"; '
+                     'fontname="Helvetica"; fontsize=12;' % (indent, _quote(_short(path))))
+        members = ["f%d" % k for k in fgroups.get(path, [])] + ["v%d" % i for i in vgroups.get(path, [])]
+        if members:
+            lines.append("%s  %s;" % (indent, "; ".join(members)))
+        for child in children.get(path, []):
+            emit(child, depth + 1)
+        lines.append("%s}" % indent)
+
+    for top in children.get(None, []):
+        emit(top, 0)
+    return lines
 
 
-def _run_dot(source, fmt, out_path=None, target=None):
-    """Run dot on DOT text (given on stdin, no shell); return its stdout, or write out_path."""
-    cmd = [_find_dot(), "-T" + fmt]
-    if out_path is not None:
-        cmd += ["-o", out_path]
-    proc = subprocess.run(cmd, input=source.encode("utf-8"), capture_output=True)
-    if proc.returncode != 0:
-        message = proc.stderr.decode("utf-8", "replace").strip() or "(no message)"
-        where = "" if target is None else " drawing %s" % target
+# Rendering, through the graphviz Python package
+
+def _graphviz():
+    try:
+        import graphviz
+    except ImportError:
+        raise GraphvizNotFoundError("The Python package graphviz is not installed. "
+                                    + _PIP_HELP + "\n" + _INSTALL_HELP) from None
+    return graphviz
+
+
+def _check_timeout(timeout):
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not timeout > 0):
+        raise ValueError("timeout must be a number of seconds above 0 (or None to wait for "
+                         "ever), not %r" % (timeout,))
+
+
+def _run_dot(source, fmt, timeout=DOT_TIMEOUT, target=None):
+    """Run dot on DOT text given on stdin (no shell, no file name on its command line)."""
+    _check_timeout(timeout)
+    graphviz = _graphviz()
+    from graphviz.backend import dot_command, execute
+    cmd = dot_command.command("dot", fmt)
+    where = "" if target is None else " drawing %s" % target
+    try:
+        proc = execute.run_check(cmd, input=source.encode("utf-8"), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, quiet=True, timeout=timeout)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFoundError("Graphviz's `dot` program was not found on PATH.\n"
+                                    + _INSTALL_HELP) from None
+    except graphviz.CalledProcessError as e:
+        stderr = e.stderr or getattr(e.__context__, "stderr", None) or b""
+        message = stderr.decode("utf-8", "replace").strip() or "(no message)"
         raise GraphvizError("Graphviz dot failed (exit code %d)%s: %s"
-                            % (proc.returncode, where, message))
+                            % (e.returncode, where, message)) from None
+    except subprocess.TimeoutExpired:
+        raise GraphvizError(
+            "Graphviz dot gave up after %g seconds%s: the graph is too big or too tangled to lay "
+            "out quickly. Try rankdir='LR', fewer nodes (a smaller input, fewer layers or steps), "
+            "verbose=False, or a longer timeout=." % (timeout, where)) from None
     return proc.stdout
 
 
 class DotGraph:
     """DOT text that draws itself: save() to a file, or inline SVG in a notebook."""
 
-    def __init__(self, source, path=None):
+    def __init__(self, source, path=None, timeout=DOT_TIMEOUT):
         self.source = source
         self.path = path
+        self.timeout = timeout
         self._svg = None
         self._error = None
 
@@ -207,32 +491,37 @@ class DotGraph:
     def pipe(self, fmt="svg"):
         """The picture as bytes in format fmt ("png", "svg" or "pdf")."""
         _check_format(fmt)
-        return _run_dot(self.source, fmt)
+        return _run_dot(self.source, fmt, self.timeout)
 
     def save(self, to_file):
         """Draw into to_file (format from its extension) and write the DOT text beside it."""
         to_file = os.fspath(to_file)
         fmt = _check_format(os.path.splitext(to_file)[1].lstrip(".").lower(), to_file)
         dot_file = os.path.splitext(to_file)[0] + ".dot"
+
         def write_dot(tmp):
             with open(tmp, "w", encoding="utf-8") as f:
                 f.write(self.source)
 
         atomic_write(dot_file, write_dot)
         try:
-            _find_dot()
+            picture = _run_dot(self.source, fmt, self.timeout, target=to_file)
         except GraphvizNotFoundError as e:
-            raise GraphvizNotFoundError(
-                "Cannot draw %s: Graphviz's `dot` program was not found on PATH. The DOT text was "
-                "written to %s.\n%s" % (to_file, dot_file, _INSTALL_HELP)) from e
-        atomic_write(to_file, lambda tmp: _run_dot(self.source, fmt, tmp, target=to_file))
+            raise GraphvizNotFoundError("Cannot draw %s; the DOT text was written to %s.\n%s"
+                                        % (to_file, dot_file, e)) from None
+
+        def write_picture(tmp):
+            with open(tmp, "wb") as f:
+                f.write(picture)
+
+        atomic_write(to_file, write_picture)
         self.path = to_file
         return to_file
 
     def _repr_svg_(self):
         if self._svg is None:
             try:
-                self._svg = _run_dot(self.source, "svg").decode("utf-8")
+                self._svg = _run_dot(self.source, "svg", self.timeout).decode("utf-8")
             except GraphvizError as e:
                 self._error = e
                 return None
@@ -243,7 +532,7 @@ class DotGraph:
         if svg is not None:
             return {"image/svg+xml": svg}
         if isinstance(self._error, GraphvizNotFoundError):
-            note = "Graphviz 'dot' is not available (see graphviz.org to install it), "
+            note = "Graphviz is not available (%s), " % str(self._error).split("\n")[0]
         else:
             note = "Graphviz 'dot' could not draw this graph (%s), " % self._error
         note += "so here is its DOT text:"
@@ -261,18 +550,26 @@ def _check_format(fmt, to_file=None):
     return fmt
 
 
-def show(output, verbose=True, **options):
+def show(output, verbose=True, *, timeout=DOT_TIMEOUT, **options):
     """The graph of `output` as a DotGraph, which a notebook shows inline (no files written)."""
-    return DotGraph(get_dot_graph(output, verbose, **options))
+    return DotGraph(get_dot_graph(output, verbose, **options), timeout=timeout)
 
 
-def plot_dot_graph(output, verbose=True, to_file="graph.png", **options):
+def plot_dot_graph(output, verbose=True, to_file="graph.png", *, timeout=DOT_TIMEOUT, **options):
     """Draw the graph of `output` into to_file (.png, .svg or .pdf) with Graphviz, DOT text beside it.
 
-    Options are those of get_dot_graph. Returns a DotGraph, which a notebook shows inline.
+    Options are those of get_dot_graph; dot is stopped after `timeout` seconds. Returns a
+    DotGraph, which a notebook shows inline.
     """
     to_file = os.fspath(to_file)
     _check_format(os.path.splitext(to_file)[1].lstrip(".").lower(), to_file)
-    graph = DotGraph(get_dot_graph(output, verbose, **options))
+    _check_timeout(timeout)
+    graph = DotGraph(get_dot_graph(output, verbose, **options), timeout=timeout)
     graph.save(to_file)
     return graph
+
+
+def animate_backward(output, to_file="backward.html", **options):
+    """Run output.backward() and record it frame by frame; see dezero_lite.animate."""
+    from dezero_lite.animate import animate_backward as animate
+    return animate(output, to_file, **options)

@@ -7,6 +7,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,10 @@ import pytest
 
 import dezero_lite as dz
 import dezero_lite.functions as F
+import dezero_lite.layers as L
 from dezero_lite.graph import (
-    DotGraph, GraphvizError, GraphvizNotFoundError, get_dot_graph, plot_dot_graph, show)
+    DotGraph, GraphvizError, GraphvizNotFoundError, get_dot_graph, plot_dot_graph,
+    record_layers, show)
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "plot_graph.py"
@@ -26,7 +29,7 @@ STYLE = {
     "input": 'shape=ellipse, style=filled, fillcolor="#ffd8a8"',
     "parameter": 'shape=box, style="filled,rounded,bold", fillcolor="#b2f2bb"',
     "intermediate": 'shape=ellipse, style="filled,dashed", fillcolor="#fff4e6"',
-    "output": 'shape=ellipse, style=filled, fillcolor="#ffd8a8", peripheries=2',
+    "output": 'shape=ellipse, style=filled, peripheries=2, fillcolor="#ffd8a8"',
     "function": 'shape=box, style=filled, fillcolor="#d0ebff"',
 }
 HEADER = ('digraph g {\ngraph [rankdir=%s];\nnode [fontname="Helvetica", fontsize=12];\n'
@@ -42,6 +45,16 @@ _TOKEN = re.compile(r'\s+|(?P<str>"(?:[^"\\]|\\.)*")|(?P<arrow>->)|(?P<id>[A-Za-
 def tokenize(text):
     tokens, pos = [], 0
     while pos < len(text):
+        if text[pos] == "<":  # an HTML-like label: <...> with nested angle brackets
+            depth, end = 0, pos
+            while True:
+                depth += {"<": 1, ">": -1}.get(text[end], 0)
+                end += 1
+                if depth == 0:
+                    break
+            tokens.append(("html", text[pos:end]))
+            pos = end
+            continue
         m = _TOKEN.match(text, pos)
         assert m, "bad DOT at %r" % text[pos:pos + 30]
         pos = m.end()
@@ -57,7 +70,9 @@ def unescape(token):
 
 
 def parse_dot(text):
-    """Parse a digraph; return ({node: attrs}, [(tail, head)], graph attrs)."""
+    """Parse a digraph; return ({node: attrs}, [(tail, head)], graph attrs).
+
+    Clusters go into graph["clusters"]: {label: (parent label or None, [member nodes])}."""
     toks = tokenize(text)
     i = 0
 
@@ -70,7 +85,7 @@ def parse_dot(text):
 
     def value():
         k, v = toks[i]
-        assert k in ("id", "str"), (k, v)
+        assert k in ("id", "str", "html"), (k, v)
         take()
         return unescape(v) if k == "str" else v
 
@@ -86,32 +101,61 @@ def parse_dot(text):
         take("punct", "]")
         return out
 
-    nodes, edges, graph = {}, [], {}
+    nodes, edges, graph = {}, [], {"clusters": {}}
+
+    def body(cluster, parent):
+        members = []
+        while toks[i] != ("punct", "}"):
+            first = value()
+            if first == "subgraph":
+                name = value()
+                take("punct", "{")
+                body(name, cluster)
+                take("punct", "}")
+            elif first in ("graph", "node", "edge"):
+                a = attrs()
+                if first == "graph" and cluster is None:
+                    graph.update(a)
+            elif toks[i] == ("punct", "="):
+                take()
+                a = {first: value()}
+                if cluster is not None:
+                    graph["clusters"].setdefault(cluster, {}).update(a)
+            elif toks[i] == ("arrow", "->"):
+                take()
+                edges.append((first, value()))
+                if toks[i] == ("punct", "["):
+                    attrs()
+            elif cluster is not None and toks[i] != ("punct", "["):
+                members.append(first)  # a node named inside a cluster belongs to it
+            else:
+                assert first not in nodes, "node %s declared twice" % first
+                nodes[first] = attrs() if toks[i] == ("punct", "[") else {}
+            if toks[i] == ("punct", ";"):
+                take()
+        if cluster is not None:
+            info = graph["clusters"].setdefault(cluster, {})
+            info.update(parent=parent, members=members)
+
     take("id", "digraph")
     if toks[i][0] in ("id", "str"):
         take()
     take("punct", "{")
-    while toks[i] != ("punct", "}"):
-        first = value()
-        if first in ("graph", "node", "edge"):
-            a = attrs()
-            if first == "graph":
-                graph.update(a)
-        elif toks[i] == ("arrow", "->"):
-            take()
-            edges.append((first, value()))
-            if toks[i] == ("punct", "["):
-                attrs()
-        else:
-            assert first not in nodes, "node %s declared twice" % first
-            nodes[first] = attrs() if toks[i] == ("punct", "[") else {}
-        if toks[i] == ("punct", ";"):
-            take()
+    body(None, None)
     take("punct", "}")
     assert i == len(toks), "text after the closing brace"
     for tail, head in edges:
         assert tail in nodes and head in nodes, (tail, head)
+    for info in graph["clusters"].values():
+        assert all(m in nodes for m in info["members"]), info
     return nodes, edges, graph
+
+
+def clusters(graph):
+    """{cluster label: (parent cluster label, [members])} from parse_dot's graph attrs."""
+    by_id = graph["clusters"]
+    return {info["label"]: (by_id[info["parent"]]["label"] if info["parent"] else None,
+                            info["members"]) for info in by_id.values()}
 
 
 def png_size(path):
@@ -515,7 +559,7 @@ def test_cli_runs_as_a_script():
         env=dict(os.environ, PYTHONPATH=""))
     assert proc.returncode == 0, proc.stderr
     labels = [a["label"] for a in parse_dot(proc.stdout)[0].values()]
-    assert "x\n() float64" in labels and "Sin" in labels and "Pow" in labels
+    assert "x\n() float64" in labels and "Sin" in labels and "Pow\nc=2" in labels
 
 
 def test_cli_parameters_and_bad_values(capsys):
@@ -542,14 +586,288 @@ def test_cli_without_dot_says_how_to_install(tmp_path, monkeypatch, capsys):
 @needs_dot
 def test_model_plot_draws_its_parameters(tmp_path):
     from dezero_lite.models import MLP
-    graph = MLP((3, 1)).plot(np.ones((2, 2)), to_file=str(tmp_path / "model.png"))
+    x = dz.Variable(np.ones((2, 2), np.float32), name="x")
+    graph = MLP((3, 1)).plot(x, to_file=str(tmp_path / "model.png"))
     png_size(tmp_path / "model.png")
-    nodes, _, _ = parse_dot(graph.source)
+    nodes, _, g = parse_dot(graph.source)
     params = sorted(a["label"].split("\n")[0] for a in nodes.values() if "rounded" in a["style"])
-    assert params == ["W", "W", "b", "b"]
+    assert params == ["l0/W", "l0/b", "l1/W", "l1/b"]  # their paths, as save_weights names them
+    boxes = clusters(g)
+    assert sorted(boxes) == ["l0", "l1"]
+    assert [nodes[m]["label"].split("\n")[0] for m in boxes["l0"][1] if m.startswith("f")] \
+        == ["Add", "MatMul"]
+    x = next(n for n, a in nodes.items() if a["label"].startswith("x\n"))  # the data
+    assert all(x not in members for _, members in boxes.values())
+    assert nodes["v0"]["label"] == "y\n(2, 1) float32"
+
+
+class Encoder(dz.Model):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = L.Linear(3)
+        self.fc2 = L.Linear(2)
+
+    def forward(self, x):
+        return F.tanh(self.fc2(F.relu(self.fc1(x))))
+
+
+class Net(dz.Model):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.head = L.Linear(1)
+
+    def forward(self, x):
+        return F.sigmoid(self.head(self.encoder(x))) * 2
+
+
+def test_layers_as_nested_boxes_named_by_path():
+    net = Net()
+    x = dz.Variable(np.ones((2, 2)), name="x")
+    with record_layers(net):
+        y = net(x)
+    nodes, _, g = parse_dot(get_dot_graph(y, verbose=False, group_layers=True))
+    boxes = clusters(g)
+    assert {k: v[0] for k, v in boxes.items()} == {
+        "encoder": None, "encoder/fc1": "encoder", "encoder/fc2": "encoder", "head": None}
+
+    def labels(box):
+        return sorted(nodes[m]["label"].split("\n")[0] for m in boxes[box][1])
+
+    assert labels("encoder") == ["", "", "ReLU", "Tanh"]  # and the outputs of both
+    assert labels("encoder/fc1") == ["", "", "Add", "MatMul", "encoder/fc1/W", "encoder/fc1/b"]
+    assert labels("head") == ["", "", "Add", "MatMul", "head/W", "head/b"]
+    inside = {m for _, members in boxes.values() for m in members}
+    outside = sorted(nodes[n]["label"].split("\n")[0] for n in nodes if n not in inside)
+    assert outside == ["", "", "Mul", "Sigmoid", "x"]
+
+
+def test_recording_layers_costs_nothing_afterwards():
+    original = L.Layer.__call__
+    net = Net()
+    with record_layers(net):
+        assert L.Layer.__call__ is not original
+        net(np.ones((1, 2)))
+    assert L.Layer.__call__ is original
+    y = net(dz.Variable(np.ones((1, 2))))  # made outside: nothing known about its layers
+    with pytest.raises(ValueError, match="record_layers"):
+        get_dot_graph(y, group_layers=True)
+    with pytest.raises(RuntimeError):
+        with record_layers(net):
+            raise RuntimeError("a failing forward pass")
+    assert L.Layer.__call__ is original
+    with pytest.raises(TypeError, match="Layer or Model"):
+        record_layers(np.ones(2))
+
+
+def test_a_layer_reaching_into_another_layers_output_does_not_claim_it():
+    class Remember(L.Layer):
+        def forward(self, x):
+            self.last = F.exp(x)
+            return self.last
+
+    class UsesIt(L.Layer):
+        def __init__(self, other):
+            super().__init__()
+            self.other = other  # reads other.last, not an argument
+
+        def forward(self, x):
+            return F.sin(x) + self.other.last
+
+    class Pair(dz.Model):
+        def __init__(self):
+            super().__init__()
+            self.a = Remember()
+            self.b = UsesIt(self.a)
+
+        def forward(self, x):
+            h = self.a(x)
+            return self.b(h * 3)
+
+    model = Pair()
+    with record_layers(model):
+        y = model(dz.Variable(np.array(0.5), name="x"))
+    nodes, _, g = parse_dot(get_dot_graph(y, verbose=False, group_layers=True))
+    boxes = clusters(g)
+    names = {box: sorted(nodes[m]["label"] for m in members if m.startswith("f"))
+             for box, (_, members) in boxes.items()}
+    assert names == {"a": ["Exp"], "b": ["Add", "Sin"]}
+
+
+def test_function_boxes_show_constant_arguments_and_inputs():
+    x = dz.Variable(np.arange(6.0).reshape(2, 3), name="x")
+    y = F.sum(F.reshape(x ** 3, (3, 2)), axis=1)
+    labels = [a["label"] for a in parse_dot(get_dot_graph(y, verbose=False))[0].values()]
+    assert "Sum\naxis=1" in labels and "Pow\nc=3" in labels and "Reshape\nshape=(3, 2)" in labels
+    t = dz.Variable(np.array(1.0), name="x")
+    y = F.tanh(t)
+    gx, = dz.grad(y, t, create_graph=True)  # 1 - y**2 has the constant 1
+    nodes = parse_dot(get_dot_graph(gx, verbose=True))[0]
+    assert not any("bool" in a["label"] for a in nodes.values())
+    boxes = [a["label"] for n, a in nodes.items() if n.startswith("f")]
+    assert any("= 1 (constant)" in b for b in boxes), boxes
+    leaves = [a["label"] for n, a in nodes.items() if n.startswith("v") and "(constant)" in a["label"]]
+    assert leaves == []
+
+
+def test_colour_by_gradient_size_with_a_legend():
+    x = dz.Variable(np.array([0.5]), name="x")
+    h = x
+    for _ in range(6):
+        h = F.sigmoid(h)  # each sigmoid multiplies the gradient by at most 1/4
+    h.name = "y"
+    h.backward(retain_grad=True)
+    nodes, _, _ = parse_dot(get_dot_graph(h, verbose=False, color_by="grad"))
+    assert "legend" in nodes and "max |grad|" in nodes["legend"]["label"]
+    fills = [nodes["v%d" % i]["fillcolor"] for i in range(7)]  # y first, x last
+    palette = ["#fcfdbf", "#feca8d", "#fd9668", "#f1605d", "#cd4071",
+               "#9e2f7f", "#721f81", "#440f76", "#180f3d"]
+    ranks = [palette.index(f) for f in fills]
+    assert ranks == sorted(ranks, reverse=True) and ranks[0] > ranks[-1]  # paler toward x
+    assert nodes["v0"]["fontcolor"] == "white"  # dark fill, light text
+    data_nodes = parse_dot(get_dot_graph(h, verbose=False, color_by="data"))[0]
+    assert "max |data|" in data_nodes["legend"]["label"]
+    with pytest.raises(ValueError, match="color_by"):
+        get_dot_graph(h, color_by="size")
+
+
+def test_long_names_are_cut_and_arrays_are_refused():
+    x = dz.Variable(np.array(1.0), name="n" * 100_000)
+    text = get_dot_graph(F.exp(x))
+    label = parse_dot(text)[0]["v1"]["label"]
+    assert label.startswith("n" * 60 + "... (100000 characters)") and len(label) < 200
+    if HAS_DOT:
+        assert DotGraph(text).pipe("svg").startswith(b"<?xml")
+    with pytest.raises(TypeError, match="get_dot_graph takes the Variable.*not ndarray"):
+        get_dot_graph(np.array(1.0))
+    with pytest.raises(ValueError, match="max_values"):
+        get_dot_graph(F.exp(x), max_values=-1)
+
+
+def test_without_the_graphviz_package_says_pip_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz now fails
+    _, y = tanh_graph()
+    with pytest.raises(GraphvizNotFoundError) as info:
+        plot_dot_graph(y, to_file=str(tmp_path / "g.png"))
+    assert "pip install 'dezero_lite[graph]'" in str(info.value)
+    assert str(tmp_path / "g.dot") in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses a POSIX shell script as a fake dot")
+def test_a_stuck_dot_is_stopped(tmp_path, monkeypatch):
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexec sleep 60\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent) + os.pathsep + os.environ["PATH"])
+    _, y = tanh_graph()
+    start = time.monotonic()
+    with pytest.raises(GraphvizError, match=r"gave up after 0.5 seconds.*rankdir='LR'.*verbose=False"):
+        plot_dot_graph(y, to_file=str(tmp_path / "g.png"), timeout=0.5)
+    assert time.monotonic() - start < 20
+    assert not (tmp_path / "g.png").exists() and (tmp_path / "g.dot").exists()
+    for bad in (0, -1, "10", True):
+        with pytest.raises(ValueError, match="timeout"):
+            plot_dot_graph(y, to_file=str(tmp_path / "g.png"), timeout=bad)
+
+
+@needs_dot
+def test_a_file_name_starting_with_a_dash_is_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _, y = tanh_graph()
+    plot_dot_graph(y, to_file="-Tsvg.png")
+    png_size(tmp_path / "-Tsvg.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["-Tsvg.dot", "-Tsvg.png"]
 
 
 def test_a_missing_folder_is_named(tmp_path):
     x = dz.Variable(np.array(1.0), name="x")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         plot_dot_graph(F.exp(x), to_file=str(tmp_path / "nowhere" / "g.png"))
+
+
+# The command line: labels that tell the truth, integers, limits
+
+def test_cli_output_name_is_not_one_of_the_inputs(capsys):
+    tool = load_tool()
+    assert tool.main(["(x + y) * z", "--at", "x=1", "--at", "y=2", "--at", "z=3", "--dot", "--brief"]) == 0
+    labels = [a["label"] for a in parse_dot(capsys.readouterr().out)[0].values()]
+    assert labels.count("y") == 1 and "f" in labels
+    assert tool.main(["x ** y", "--at", "x=2", "--at", "y=3", "--order", "1", "--wrt", "y",
+                      "--dot", "--brief"]) == 0
+    assert parse_dot(capsys.readouterr().out)[0]["v0"]["label"] == "df/dy"
+
+
+def test_cli_derivative_graph_has_a_named_seed_and_no_stale_gradients(capsys):
+    tool = load_tool()
+    assert tool.main(["x * z", "--at", "x=2", "--at", "z=3", "--order", "1", "--wrt", "x",
+                      "--dot", "--brief", "--values"]) == 0
+    nodes = parse_dot(capsys.readouterr().out)[0]
+    labels = [a["label"] for a in nodes.values()]
+    assert "seed\ndata: 1" in labels
+    assert not any("grad:" in label for label in labels)  # z would show dy/dz = 2 otherwise
+    result, env = tool.evaluate("x ** y", {"x": np.array(2.0), "y": np.array(3.0)})
+    d = tool.derivative(result, env["y"], 1)
+    assert env["x"].grad is None and env["y"].grad is None
+    assert np.isclose(d.data, 8 * np.log(2))
+    assert not any("bool" in a["label"] for a in parse_dot(get_dot_graph(d))[0].values())
+
+
+def test_cli_grads_draws_values_gradients_and_order(capsys):
+    tool = load_tool()
+    assert tool.main(["x * y + x", "--at", "x=2", "--at", "y=3", "--grads", "--dot", "--brief"]) == 0
+    labels = sorted(a["label"] for a in parse_dot(capsys.readouterr().out)[0].values())
+    assert labels == ["#1 Add", "#2 Mul", "data: 6\ngrad: 1", "f\ndata: 8\ngrad: 1",
+                      "x\ndata: 2\ngrad: 4", "y\ndata: 3\ngrad: 2"]
+    assert tool.main(["x", "--at", "x=1", "--grads", "--order", "1", "--dot"]) == 1
+    assert "leave out --order" in capsys.readouterr().err
+
+
+def test_cli_integers_stay_integers(capsys):
+    tool = load_tool()
+    result, _ = tool.evaluate("sum(x, axis=-1)", {"x": np.array([[1.0, 2.0], [3.0, 4.0]])})
+    assert result.data.tolist() == [3.0, 7.0]
+    result, _ = tool.evaluate("reshape(x, (2*3,))", {"x": np.arange(6.0).reshape(2, 3)})
+    assert result.shape == (6,)
+    result, _ = tool.evaluate("x * 2**-1 + 9**9**9", {"x": np.array(4.0)})
+    assert result.data == np.inf  # 9**9**9 in float64, not a number with 370 million digits
+
+
+@pytest.mark.parametrize("expr, at", [
+    ("sum(broadcast_to(x, (10000000, 10000000)))", "x=1"),
+    ("exp(broadcast_to(x, (15000, 15000)))", "x=1"),
+    ("matmul(x, transpose(x))", "x=[%s]" % ",".join(["[1]"] * 2000)),
+    ("x + transpose(x)", "x=[%s]" % ",".join(["[1]"] * 2000)),
+])
+def test_cli_refuses_work_beyond_the_size_limit(capsys, expr, at):
+    start = time.monotonic()
+    assert load_tool().main([expr, "--at", at, "--dot"]) == 2
+    err = capsys.readouterr().err
+    assert "refused" in err and "--max-elements" in err and "1,000,000" in err
+    assert time.monotonic() - start < 10
+
+
+def test_cli_long_sums_and_long_formulas(capsys):
+    tool = load_tool()
+    terms = "+".join(["x"] * 2900)
+    result, env = tool.evaluate(terms, {"x": np.array(0.5)})
+    assert result.data == 1450.0
+    result.backward()
+    assert env["x"].grad.data == 2900.0
+    assert tool.main(["+".join(["x"] * 100_000), "--at", "x=1", "--dot"]) == 2
+    err = capsys.readouterr().err
+    assert "nested too deeply" in err and len(err) < 400
+    huge = "x + " + "q" * 100_000
+    assert tool.main([huge, "--at", "x=1", "--dot"]) == 2
+    err = capsys.readouterr().err
+    assert "(100004 characters)" in err or "100000 characters" in err
+    assert len(err) < 400
+
+
+@needs_dot
+def test_cli_animate(tmp_path, capsys):
+    target = tmp_path / "anim.html"
+    assert load_tool().main(["tanh(x) * x", "--at", "x=0.5", "--animate", str(target)]) == 0
+    page = target.read_text("utf-8")
+    assert page.count("<svg") == 3 and "Tanh" in page

@@ -325,6 +325,40 @@ def memory_growth(steps=1000):
             "peak (KiB)": peak / 1024}
 
 
+def layer_groups_cost(repeats):
+    """Cost of layers-as-boxes: a small-MLP step (forward and backward) of a model never
+    recorded, of one that a model.plot-style recording has seen, and inside record_layers."""
+    from dezero_lite.graph import record_layers
+    (never, x, t), (seen, _, _) = _dezero_mlp((64, 100, 10)), _dezero_mlp((64, 100, 10))
+    with record_layers(seen):
+        seen(x)  # as Model.plot does; Layer.__call__ is restored when the block ends
+
+    def step(model):
+        def run():
+            for _ in range(20):
+                model.cleargrads()
+                F.softmax_cross_entropy(model(x), t).backward()
+            return model.l0.W.grad.data
+        return run
+
+    def recording():
+        with record_layers(seen):
+            return step(seen)()
+
+    runs = {"never": step(never), "seen": step(seen), "recording": recording}
+    times = {who: [] for who in runs}
+    order = list(runs)
+    for i in range(repeats * 3):  # the order turns each round: whoever goes first runs slower
+        for who in order[i % 3:] + order[:i % 3]:
+            gc.collect()
+            start = time.perf_counter()
+            runs[who]()
+            times[who].append(time.perf_counter() - start)
+    med = {who: statistics.median(ts) for who, ts in times.items()}
+    return {"after a recording / never recorded": med["seen"] / med["never"],
+            "inside record_layers / never recorded": med["recording"] / med["never"]}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller sizes and 3 repeats")
@@ -372,6 +406,10 @@ def main(argv=None):
         results["memory"] = memory_growth()
         print("memory over 1,000 small-MLP steps: " +
               ", ".join(f"{k} {v:.0f}" for k, v in results["memory"].items()))
+    if args.only is None or "groups" in args.only:
+        results["layer groups"] = cost = layer_groups_cost(repeats)
+        print("layers as boxes, small-MLP step time: " +
+              ", ".join(f"{k} {v:.2f}x" for k, v in cost.items()))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
