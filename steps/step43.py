@@ -17,8 +17,13 @@ still writes and checks the text, and says how to install `dot`.
 
 The first derivative is drawn once more with all of `get_dot_graph`'s options
 (`verbose=True`, `show_values=True`, `show_order=True`, after `retain_grad=True`), into
-step43_tanh_grad.png: two leaves there hold the value 1, the seed dy/dy that backward
-started from and the constant 1 of 1 - y**2, and only their names tell them apart.
+step43_tanh_grad.png. Two inputs there hold the value 1: the seed dy/dy that backward
+started from is a Variable, drawn as a leaf of its own, while the constant 1 of 1 - y**2
+is written inside the box of the Function that uses it (`Sub | x0 = 1 (constant)`).
+
+Last, `animate_backward` draws the backward pass through that graph frame by frame
+(step43_backward.html, open it in a browser): which Function runs, what gradient it
+sends to which input, and how a gradient that arrives twice is summed.
 """
 import math
 import os
@@ -29,7 +34,7 @@ import numpy as np
 
 import dezero_lite as dz
 import dezero_lite.functions as F
-from dezero_lite.graph import GraphvizNotFoundError
+from dezero_lite.graph import GraphvizNotFoundError, animate_backward
 from dezero_lite.utils import get_dot_graph, plot_dot_graph
 
 OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
@@ -72,7 +77,7 @@ for k, (value, (n_vars, n_funcs)) in enumerate(zip(values, counts)):
 
 # The first derivative once more, with everything the picture can show: names, shapes
 # and dtypes (verbose), values and gradients (show_values; retain_grad=True keeps y's),
-# and the order backward would visit each Function (show_order). Two leaves hold the
+# and the order backward would visit each Function (show_order). Two inputs hold the
 # value 1: the seed dy/dy that backward started from, and the constant 1 in 1 - y**2.
 x = dz.Variable(np.array(1.0), name="x")
 y = F.tanh(x)
@@ -83,7 +88,6 @@ gx.name = "dy/dx"
 seed, rest = gx.creator.inputs  # Tanh's backward computes gy * (1 - y * y)
 seed.name = "dy/dy (the seed)"
 one, y_squared = rest.creator.inputs
-one.name = "the constant 1"
 rest.name = "1 - y*y"
 y_squared.name = "y*y"
 options = dict(verbose=True, show_values=True, show_order=True)
@@ -98,7 +102,7 @@ try:
 except GraphvizNotFoundError:
     pass  # said below, with the other pictures
 assert seed is y.grad and float(seed.data) == 1.0 and float(one.data) == 1.0 and seed is not one
-assert "dy/dy (the seed)" in labelled and "the constant 1" in labelled
+assert "dy/dy (the seed)" in labelled and "Sub\\nx0 = 1 (constant)" in labelled
 assert all(f"#{k}" in labelled for k in range(1, 5)) and "#5" not in labelled  # four Functions
 assert "float64" in labelled and "0.7616" in labelled and "0.42" in labelled
 x2 = dz.Variable(np.array(1.0), name="x")
@@ -123,7 +127,7 @@ except GraphvizNotFoundError as e:
 else:
     print(f"pictures (open them side by side to see the graph grow): {pngs[0].name} ..."
           f" {pngs[-1].name}")
-    print("boxes are Functions; filled ellipses are inputs (x, the seed, constants),")
+    print("boxes are Functions (with their constant inputs); filled ellipses are inputs,")
     print("dashed ones intermediate results, the double one the output")
 
 t = math.tanh(1.0)
@@ -144,3 +148,23 @@ assert '"x"' in texts[1] and '"gx1"' in texts[1] and "Tanh" in texts[1]
 assert [d.read_text(encoding="utf-8") for d in dots] == texts
 assert all(png.read_bytes()[:8] == PNG_SIGNATURE for png in pngs)
 assert len(pngs) in (0, len(chain))  # all pictures, or none when dot is missing
+
+# The backward pass itself, frame by frame: differentiate dy/dx once more (the second
+# derivative) and record each Function the loop runs. y is used twice in y * y, so its
+# gradient arrives twice, and the caption of that frame shows the sum.
+x = dz.Variable(np.array(1.0), name="x")
+y = F.tanh(x)
+y.name = "y"
+gx, = dz.grad(y, x, create_graph=True)
+gx.name = "gx1"
+try:
+    animation = animate_backward(gx, to_file=OUT / "step43_backward.html")
+    print(f"\nthe backward pass of dy/dx, frame by frame: {OUT / 'step43_backward.html'}")
+except GraphvizNotFoundError:
+    animation = animate_backward(gx, to_file=None)  # the frames are DOT text all the same
+    print("\nthe backward pass of dy/dx, frame by frame (no HTML without Graphviz):")
+for k, caption in enumerate(animation.captions):
+    print(f"  frame {k}: {caption}")
+assert len(animation.frames) == 5  # the seed, then the four Functions
+assert abs(float(x.grad.data) - values[2]) < 1e-14  # the second derivative, -0.6397
+assert "added to the -0.7616 already there: -1.523" in animation.captions[3]
