@@ -707,3 +707,6 @@ _VARIABLE_METHODS = {
 }
 for _name, _method in _VARIABLE_METHODS.items():
     setattr(Variable, _name, _method)
+
+
+from dezero_lite.functions_conv import *  # noqa: E402,F401,F403  (conv and pooling, DeZero's module)

@@ -8,6 +8,7 @@ import pytest
 import dezero_lite as dz
 import dezero_lite.functions as F
 from dezero_lite.utils import gradient_check, logsumexp
+from test_conv import TABLE_ROWS as CONV_ROWS
 
 rng = np.random.default_rng(0)
 
@@ -117,6 +118,7 @@ CASES.update({
     "dropout(train)": (lambda x: _seeded(F.dropout, x, 0.25), [randn(20)],
                        lambda x: _seeded(_dropout_ref, x, 0.25), (0,)),
 })
+CASES.update(CONV_ROWS)  # convolution and pooling, against the loops in test_conv.py
 
 
 def _in_test_mode(f, x):
@@ -135,7 +137,7 @@ def _dropout_ref(x, ratio):
 
 def exported_ops():
     return {name for name, obj in vars(F).items()
-            if inspect.isfunction(obj) and obj.__module__ == F.__name__
+            if inspect.isfunction(obj) and obj.__module__ in (F.__name__, "dezero_lite.functions_conv")
             and not name.startswith("_") and name.islower()}
 
 

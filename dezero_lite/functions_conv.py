@@ -1,0 +1,363 @@
+"""Convolution and pooling: im2col/col2im, conv2d, deconv2d, max and average pooling.
+
+Images are (N, C, H, W). A conv weight is (out, in, KH, KW), a deconv weight
+(in, out, KH, KW), as in DeZero. im2col reads every window through a strided view
+(no Python loop over output positions); col2im, its adjoint, adds the windows back
+with one loop over the KH * KW kernel offsets. Every op differentiates again.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from dezero_lite.core import Constant, Function
+from dezero_lite.functions import _input, broadcast_to, linear, max, reshape, sum, transpose
+from dezero_lite.utils import get_conv_outsize, get_deconv_outsize, pair
+
+__all__ = [
+    "Im2col", "im2col", "Col2im", "col2im", "Conv2d", "conv2d", "conv2d_simple",
+    "Deconv2d", "deconv2d", "Conv2DGradW", "Pooling", "pooling", "pooling_simple",
+    "Pooling2DGrad", "Pooling2DWithIndexes", "AveragePooling", "average_pooling",
+]
+
+
+def _check_images(op, x_shape):
+    if len(x_shape) != 4:
+        raise ValueError(f"{op} takes images of shape (N, C, H, W), got shape {tuple(x_shape)}; "
+                         f"a single image needs a batch axis: x[None]")
+
+
+def _geometry(op, x_shape, kernel_size, stride, pad):
+    """((KH, KW), (SH, SW), (PH, PW), (OH, OW)) of a window sliding over x, or a ValueError."""
+    _check_images(op, x_shape)
+    k, s, p = pair(kernel_size, "kernel_size"), pair(stride, "stride"), pair(pad, "pad")
+    if min(k) < 1 or min(s) < 1 or min(p) < 0:
+        raise ValueError(f"{op}: kernel_size and stride must be at least 1 and pad at least 0, "
+                         f"got kernel_size={k}, stride={s}, pad={p}")
+    h, w = x_shape[2:]
+    if h + 2 * p[0] < k[0] or w + 2 * p[1] < k[1]:
+        raise ValueError(f"{op}: kernel {k} is larger than the padded image "
+                         f"({h + 2 * p[0]}, {w + 2 * p[1]}) of input shape {tuple(x_shape)} with pad {p}")
+    out = get_conv_outsize(h, k[0], s[0], p[0]), get_conv_outsize(w, k[1], s[1], p[1])
+    return k, s, p, out
+
+
+def _check_weight(op, x_shape, W_shape, in_axis):
+    if len(W_shape) != 4:
+        layout = "(out, in, KH, KW)" if in_axis == 1 else "(in, out, KH, KW)"
+        raise ValueError(f"{op}: the weight must be 4-D {layout}, got shape {tuple(W_shape)}")
+    if len(x_shape) == 4 and x_shape[1] != W_shape[in_axis]:
+        raise ValueError(f"{op}: the input has {x_shape[1]} channels (shape {tuple(x_shape)}) but "
+                         f"the weight of shape {tuple(W_shape)} expects {W_shape[in_axis]}")
+
+
+def _check_bias(op, b, channels):
+    if b is not None and b.shape != (channels,):
+        raise ValueError(f"{op}: the bias must have shape ({channels},), one per output "
+                         f"channel, got {b.shape}")
+
+
+def _windows(x, k, s, p, fill=0):
+    """A read-only view (N, C, OH, OW, KH, KW) of every window of x padded with fill."""
+    if p[0] or p[1]:
+        x = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=fill)
+    n, c, h, w = x.shape
+    oh, ow = (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1
+    sn, sc, sh, sw = x.strides
+    return as_strided(x, (n, c, oh, ow) + k, (sn, sc, sh * s[0], sw * s[1], sh, sw), writeable=False)
+
+
+def _im2col_array(x, k, s, p, to_matrix):
+    """The windows as (N*OH*OW, C*KH*KW) rows (to_matrix) or as (N, C, KH, KW, OH, OW)."""
+    win = _windows(x, k, s, p)
+    n, c, oh, ow = win.shape[:4]
+    if to_matrix:
+        return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * k[0] * k[1])
+    return np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3))
+
+
+def _col2im_array(col, x_shape, k, s, p, out, to_matrix):
+    """The adjoint of _im2col_array: each window added back where it was read."""
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (oh, ow) = k, s, out
+    hp, wp = h + 2 * p[0], w + 2 * p[1]
+    if to_matrix:  # rows are (n, oh, ow), columns (c, kh, kw): add in NHWC order
+        col = col.reshape(n, oh, ow, c, kh, kw)
+        img = np.zeros((n, hp, wp, c), dtype=col.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                img[:, i:i + sh * oh:sh, j:j + sw * ow:sw] += col[..., i, j]
+        img = img.transpose(0, 3, 1, 2)
+    else:
+        img = np.zeros((n, c, hp, wp), dtype=col.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                img[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += col[:, :, i, j]
+    return img[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+
+
+def _col_shape(op, col_shape, x_shape, k, out, to_matrix):
+    n, c = x_shape[:2]
+    want = ((n * out[0] * out[1], c * k[0] * k[1]) if to_matrix
+            else (n, c) + tuple(k) + tuple(out))
+    if tuple(col_shape) != want:
+        raise ValueError(f"{op}: columns of shape {tuple(col_shape)} do not fit an image of "
+                         f"shape {tuple(x_shape)} with kernel {k}: expected {want}")
+
+
+# im2col and col2im
+
+class Im2col(Function):
+    def __init__(self, kernel_size, stride, pad, to_matrix):
+        self.kernel_size, self.stride, self.pad, self.to_matrix = kernel_size, stride, pad, to_matrix
+
+    def forward(self, x):
+        k, s, p, _ = _geometry("im2col", x.shape, self.kernel_size, self.stride, self.pad)
+        self.input_shape = x.shape
+        return _im2col_array(x, k, s, p, self.to_matrix)
+
+    def backward(self, gy):
+        return col2im(gy, self.input_shape, self.kernel_size, self.stride, self.pad, self.to_matrix)
+
+
+def im2col(x, kernel_size, stride=1, pad=0, to_matrix=True):
+    """every KHxKW window of x (N, C, H, W) as a row (N*OH*OW, C*KH*KW), or as (N, C, KH, KW, OH, OW)"""
+    return Im2col(kernel_size, stride, pad, to_matrix)(x)
+
+
+class Col2im(Function):
+    def __init__(self, input_shape, kernel_size, stride, pad, to_matrix):
+        self.input_shape = tuple(input_shape)
+        self.kernel_size, self.stride, self.pad, self.to_matrix = kernel_size, stride, pad, to_matrix
+
+    def forward(self, col):
+        k, s, p, out = _geometry("col2im", self.input_shape, self.kernel_size, self.stride, self.pad)
+        _col_shape("col2im", col.shape, self.input_shape, k, out, self.to_matrix)
+        return _col2im_array(col, self.input_shape, k, s, p, out, self.to_matrix)
+
+    def backward(self, gy):
+        return im2col(gy, self.kernel_size, self.stride, self.pad, self.to_matrix)
+
+
+def col2im(x, input_shape, kernel_size, stride=1, pad=0, to_matrix=True):
+    """the adjoint of im2col: windows added back into an image of input_shape"""
+    return Col2im(input_shape, kernel_size, stride, pad, to_matrix)(x)
+
+
+# Convolution
+
+class Conv2d(Function):
+    def __init__(self, stride=1, pad=0):
+        self.stride, self.pad = pair(stride, "stride"), pair(pad, "pad")
+
+    def forward(self, x, W, b=None):
+        _check_weight("conv2d", x.shape, W.shape, in_axis=1)
+        k, s, p, (oh, ow) = _geometry("conv2d", x.shape, W.shape[2:], self.stride, self.pad)
+        _check_bias("conv2d", b, W.shape[0])
+        col = _im2col_array(x, k, s, p, to_matrix=True)
+        y = col @ W.reshape(len(W), -1).T  # (N*OH*OW, OC): one matrix product for the batch
+        if b is not None:
+            y = y.__iadd__(b) if b.dtype == y.dtype else y + b
+        return y.reshape(len(x), oh, ow, len(W)).transpose(0, 3, 1, 2)
+
+    def backward(self, gy):
+        x, W = self.inputs[:2]
+        # A Constant (the batch of images) needs no gradient: skip its col2im.
+        gx = None if type(x) is Constant else deconv2d(gy, W, None, self.stride, self.pad, x.shape[2:])
+        gW = None if type(W) is Constant else Conv2DGradW(W.shape[2:], self.stride, self.pad)(x, gy)
+        if len(self.inputs) == 2:
+            return gx, gW
+        gb = None if type(self.inputs[2]) is Constant else sum(gy, axis=(0, 2, 3))
+        return gx, gW, gb
+
+
+def conv2d(x, W, b=None, stride=1, pad=0):
+    """y[n, o] = sum over c, i, j of W[o, c, i, j] * x_padded[n, c, s*h + i, s*w + j] + b[o]"""
+    return Conv2d(stride, pad)(x, W) if b is None else Conv2d(stride, pad)(x, W, b)
+
+
+class Deconv2d(Function):
+    def __init__(self, stride=1, pad=0, outsize=None):
+        self.stride, self.pad = pair(stride, "stride"), pair(pad, "pad")
+        self.outsize = None if outsize is None else pair(outsize, "outsize")
+
+    def forward(self, x, W, b=None):
+        _check_images("deconv2d", x.shape)
+        _check_weight("deconv2d", x.shape, W.shape, in_axis=0)
+        n, c, h, w = x.shape
+        k, s, p = W.shape[2:], self.stride, self.pad
+        if min(s) < 1 or min(p) < 0:
+            raise ValueError(f"deconv2d: stride must be at least 1 and pad at least 0, "
+                             f"got stride={s}, pad={p}")
+        out = self.outsize or (get_deconv_outsize(h, k[0], s[0], p[0]),
+                               get_deconv_outsize(w, k[1], s[1], p[1]))
+        if min(out) < 1 or (get_conv_outsize(out[0], k[0], s[0], p[0]),
+                            get_conv_outsize(out[1], k[1], s[1], p[1])) != (h, w):
+            raise ValueError(f"deconv2d: an output of size {out} does not match an input of "
+                             f"size {(h, w)} with kernel {k}, stride {s} and pad {p} (a conv2d "
+                             f"of the output must give back the input's size)")
+        oc = W.shape[1]
+        _check_bias("deconv2d", b, oc)
+        col = x.transpose(0, 2, 3, 1).reshape(n * h * w, c) @ W.reshape(c, -1)
+        y = _col2im_array(col, (n, oc) + tuple(out), k, s, p, (h, w), to_matrix=True)
+        return y if b is None else y + b.reshape(1, oc, 1, 1)
+
+    def backward(self, gy):
+        x, W = self.inputs[:2]
+        gx = None if type(x) is Constant else conv2d(gy, W, None, self.stride, self.pad)
+        gW = None if type(W) is Constant else Conv2DGradW(W.shape[2:], self.stride, self.pad)(gy, x)
+        if len(self.inputs) == 2:
+            return gx, gW
+        gb = None if type(self.inputs[2]) is Constant else sum(gy, axis=(0, 2, 3))
+        return gx, gW, gb
+
+
+def deconv2d(x, W, b=None, stride=1, pad=0, outsize=None):
+    """the transposed convolution (the adjoint of conv2d in x); W is (in, out, KH, KW)"""
+    f = Deconv2d(stride, pad, outsize)
+    return f(x, W) if b is None else f(x, W, b)
+
+
+class Conv2DGradW(Function):
+    """The gradient of conv2d's weight: gW[o, c, i, j] = sum of gy[n, o] * windows of x."""
+
+    def __init__(self, kernel_size, stride, pad):
+        self.kernel_size, self.stride, self.pad = pair(kernel_size), pair(stride), pair(pad)
+
+    def forward(self, x, gy):
+        k, s, p, _ = _geometry("conv2d", x.shape, self.kernel_size, self.stride, self.pad)
+        col = _im2col_array(x, k, s, p, to_matrix=True)
+        oc = gy.shape[1]
+        gW = gy.transpose(0, 2, 3, 1).reshape(-1, oc).T @ col
+        return gW.reshape((oc, x.shape[1]) + k)
+
+    def backward(self, ggW):
+        x, gy = self.inputs
+        # gW is bilinear in (x, gy): <gW(x, gy), V> = <gy, conv2d(x, V)>
+        gx = None if type(x) is Constant else deconv2d(gy, ggW, None, self.stride, self.pad, x.shape[2:])
+        ggy = None if type(gy) is Constant else conv2d(x, ggW, None, self.stride, self.pad)
+        return gx, ggy
+
+
+def conv2d_simple(x, W, b=None, stride=1, pad=0):
+    """conv2d the long way round: im2col, then one matrix product (linear), then reshape"""
+    x, W = _input(x), _input(W)
+    _check_weight("conv2d_simple", x.shape, W.shape, in_axis=1)
+    k, _, _, (oh, ow) = _geometry("conv2d_simple", x.shape, W.shape[2:], stride, pad)
+    oc = W.shape[0]
+    col = im2col(x, k, stride, pad, to_matrix=True)
+    y = linear(col, transpose(reshape(W, (oc, -1))), b)
+    return transpose(reshape(y, (x.shape[0], oh, ow, oc)), (0, 3, 1, 2))
+
+
+# Pooling
+
+def _lowest(dtype):
+    """The fill for max pooling's padding: nothing in the image is below it."""
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _pool_geometry(op, x_shape, kernel_size, stride, pad):
+    k, s, p, out = _geometry(op, x_shape, kernel_size, stride, pad)
+    if p[0] >= k[0] or p[1] >= k[1]:
+        raise ValueError(f"{op}: pad {p} must be smaller than kernel_size {k}, or a window "
+                         f"could hold nothing but padding")
+    return k, s, p, out
+
+
+class Pooling(Function):
+    """Max pooling; the padding is -inf, so a window never picks it."""
+
+    def __init__(self, kernel_size, stride=1, pad=0):
+        self.kernel_size, self.stride, self.pad = kernel_size, stride, pad
+
+    def forward(self, x):
+        k, s, p, out = _pool_geometry("pooling", x.shape, self.kernel_size, self.stride, self.pad)
+        win = _windows(x, k, s, p, fill=_lowest(x.dtype)).reshape(x.shape[:2] + out + (-1,))
+        self.indexes = win.argmax(axis=-1)  # first of ties, as np.argmax
+        self.geometry = k, s, p, out
+        return np.take_along_axis(win, self.indexes[..., None], axis=-1)[..., 0]
+
+    def picked(self):
+        """Flat indices into x of the element each output took (never a padded one)."""
+        (kh, kw), (sh, sw), (ph, pw), (oh, ow) = self.geometry
+        n, c, h, w = self.inputs[0].shape
+        rows = np.arange(oh)[:, None] * sh + self.indexes // kw - ph
+        cols = np.arange(ow)[None, :] * sw + self.indexes % kw - pw
+        planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+        return planes + rows * w + cols
+
+    def backward(self, gy):
+        (kh, kw), (sh, sw) = self.geometry[:2]
+        return Pooling2DGrad(self.picked(), self.inputs[0].shape, sh < kh or sw < kw)(gy)
+
+
+class Pooling2DGrad(Function):
+    """Sends each output's gradient to the input element its window picked."""
+
+    def __init__(self, picked, input_shape, overlap):
+        self.picked, self.input_shape, self.overlap = picked, input_shape, overlap
+
+    def forward(self, gy):
+        size = int(np.prod(self.input_shape))
+        if self.overlap:  # one element may be picked by several windows: add them all up
+            gx = np.bincount(self.picked.ravel(), gy.ravel(), minlength=size).astype(gy.dtype)
+        else:
+            gx = np.zeros(size, dtype=gy.dtype)
+            gx[self.picked.ravel()] = gy.ravel()
+        return gx.reshape(self.input_shape)
+
+    def backward(self, ggx):
+        return Pooling2DWithIndexes(self.picked, self.input_shape, self.overlap)(ggx)
+
+
+class Pooling2DWithIndexes(Function):
+    """Reads x at the positions a max pooling picked (the adjoint of Pooling2DGrad)."""
+
+    def __init__(self, picked, input_shape, overlap):
+        self.picked, self.input_shape, self.overlap = picked, input_shape, overlap
+
+    def forward(self, x):
+        return x.reshape(-1)[self.picked]
+
+    def backward(self, gy):
+        return Pooling2DGrad(self.picked, self.input_shape, self.overlap)(gy)
+
+
+def pooling(x, kernel_size, stride=1, pad=0):
+    """max over each window; padded positions are never picked"""
+    return Pooling(kernel_size, stride, pad)(x)
+
+
+def pooling_simple(x, kernel_size, stride=1, pad=0):
+    """max pooling the long way round: im2col, then max over each row of a window"""
+    x = _input(x)
+    k, _, p, (oh, ow) = _pool_geometry("pooling_simple", x.shape, kernel_size, stride, pad)
+    n, c = x.shape[:2]
+    col = im2col(x, k, stride, pad, to_matrix=True)
+    if p != (0, 0):  # im2col pads with 0: push padded positions down to -inf
+        real = _im2col_array(np.ones((1,) + x.shape[1:], x.dtype), k, pair(stride), p, True)
+        col = col + np.tile(np.where(real > 0, 0, _lowest(x.dtype)).astype(x.dtype), (n, 1))
+    y = max(reshape(col, (-1, k[0] * k[1])), axis=1)
+    return transpose(reshape(y, (n, oh, ow, c)), (0, 3, 1, 2))
+
+
+class AveragePooling(Function):
+    """Mean over each window; padded positions count as zeros (the window size is fixed)."""
+
+    def __init__(self, kernel_size, stride=1, pad=0):
+        self.kernel_size, self.stride, self.pad = kernel_size, stride, pad
+
+    def forward(self, x):
+        k, s, p, _ = _geometry("average_pooling", x.shape, self.kernel_size, self.stride, self.pad)
+        self.input_shape = x.shape
+        return _windows(x, k, s, p).mean(axis=(4, 5), dtype=x.dtype if x.dtype.kind == "f" else None)
+
+    def backward(self, gy):
+        kh, kw = pair(self.kernel_size)
+        n, c, oh, ow = gy.shape
+        gcol = broadcast_to(reshape(gy / (kh * kw), (n, c, 1, 1, oh, ow)), (n, c, kh, kw, oh, ow))
+        return col2im(gcol, self.input_shape, self.kernel_size, self.stride, self.pad, to_matrix=False)
+
+
+def average_pooling(x, kernel_size, stride=1, pad=0):
+    """mean over each window (padding counts as zeros)"""
+    return AveragePooling(kernel_size, stride, pad)(x)
