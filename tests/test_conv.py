@@ -401,3 +401,45 @@ TABLE_ROWS = {
     "col2im": (lambda c: F.col2im(c, (1, 2, 5, 4), 3, 2, 1), [randn(6, 18)],
                lambda c: col2im_ref(c, (1, 2, 5, 4), 3, 2, 1), (0,)),
 }
+
+
+def test_conv_layers_make_their_weights_at_the_first_call():
+    import dezero_lite.layers as L
+    np.random.seed(0)
+    conv = L.Conv2d(64, kernel_size=3, pad=1)
+    assert conv.W.data is None and conv.b.shape == (64,)
+    x = randn(2, 16, 10, 9)  # float64: cast to the layer's float32
+    y = conv(x)
+    assert conv.W.shape == (64, 16, 3, 3) and conv.W.dtype == np.float32
+    assert y.shape == (2, 64, 10, 9) and y.dtype == np.float32
+    assert abs(conv.W.data.std() / np.sqrt(1 / (16 * 9)) - 1) < 0.05  # DeZero's scale
+    np.testing.assert_allclose(y.data, conv_ref(x.astype(np.float32), conv.W.data, conv.b.data, 1, 1),
+                               rtol=1e-4, atol=1e-4)
+    F.sum(y).backward()
+    assert conv.W.grad.shape == conv.W.shape and conv.b.grad.shape == (64,)
+    assert "in_channels=16" in repr(conv)
+
+    strided = L.Conv2d(4, (3, 2), stride=2, nobias=True, in_channels=3)
+    assert strided.W.shape == (4, 3, 3, 2) and strided.b is None
+    assert strided(randn(1, 3, 7, 6)).shape == (1, 4, 3, 3)
+    with pytest.raises(ValueError, match=r"3 channels .* expects 5"):
+        L.Conv2d(4, 3, in_channels=5)(randn(1, 3, 7, 6))
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        L.Conv2d(4, 3)(randn(3, 7, 6))
+
+    deconv = L.Deconv2d(5, kernel_size=4, stride=2, pad=1)
+    y = deconv(randn(2, 3, 6, 7))
+    assert deconv.W.shape == (3, 5, 4, 4) and y.shape == (2, 5, 12, 14) and y.dtype == np.float32
+    assert abs(L.Deconv2d(64, 3, in_channels=16).W.data.std() / np.sqrt(1 / (16 * 9)) - 1) < 0.05
+
+
+def test_conv_weights_round_trip_through_a_file(tmp_path):
+    import dezero_lite.layers as L
+    from dezero_lite.models import Sequential
+    model = Sequential(L.Conv2d(4, 3, pad=1), F.relu, L.Deconv2d(2, 2, stride=2))
+    x = randn(1, 3, 5, 5)
+    y = model(x)
+    model.save_weights(tmp_path / "w.npz")
+    fresh = Sequential(L.Conv2d(4, 3, pad=1), F.relu, L.Deconv2d(2, 2, stride=2))
+    fresh.load_weights(tmp_path / "w.npz")  # lazy weights take the saved shapes
+    np.testing.assert_array_equal(fresh(x).data, y.data)
