@@ -55,43 +55,66 @@ def _check_bias(op, b, channels):
                          f"channel, got {b.shape}")
 
 
+def _nhwc(x, p, fill=0):
+    """x (N, C, H, W) padded by p as an (N, H + 2 ph, W + 2 pw, C) array.
+
+    Channels last is the fast order for windows (each row of a window is one run
+    of memory); without padding this is a view, free when x is laid out so already,
+    as every output of conv2d and pooling is."""
+    xt = x.transpose(0, 2, 3, 1)
+    if not (p[0] or p[1]):
+        return xt
+    n, h, w, c = xt.shape
+    out = np.full((n, h + 2 * p[0], w + 2 * p[1], c), fill, dtype=x.dtype)
+    out[:, p[0]:p[0] + h, p[1]:p[1] + w] = xt
+    return out
+
+
 def _windows(x, k, s, p, fill=0):
-    """A read-only view (N, C, OH, OW, KH, KW) of every window of x padded with fill."""
-    if p[0] or p[1]:
-        x = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=fill)
-    n, c, h, w = x.shape
+    """A read-only view (N, OH, OW, KH, KW, C) of every window of x padded with fill."""
+    xp = _nhwc(x, p, fill)
+    n, h, w, c = xp.shape
     oh, ow = (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1
-    sn, sc, sh, sw = x.strides
-    return as_strided(x, (n, c, oh, ow) + k, (sn, sc, sh * s[0], sw * s[1], sh, sw), writeable=False)
+    sn, sh, sw, sc = xp.strides
+    return as_strided(xp, (n, oh, ow) + tuple(k) + (c,),
+                      (sn, sh * s[0], sw * s[1], sh, sw, sc), writeable=False)
+
+
+def _rows(x, k, s, p):
+    """Every window of x as a row of a matrix (N*OH*OW, KH*KW*C), channels innermost."""
+    win = _windows(x, k, s, p)
+    return win.reshape(int(np.prod(win.shape[:3])), -1)
+
+
+def _unrows(rows, x_shape, k, s, p, out):
+    """The adjoint of _rows: each window added back where it was read; an (N, C, H, W) view."""
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (oh, ow) = k, s, out
+    rows = rows.reshape(n, oh, ow, kh, kw, c)
+    img = np.zeros((n, h + 2 * p[0], w + 2 * p[1], c), dtype=rows.dtype)
+    for i in range(kh):  # a loop over kernel offsets; every output position at once
+        for j in range(kw):
+            img[:, i:i + sh * oh:sh, j:j + sw * ow:sw] += rows[:, :, :, i, j]
+    return img[:, p[0]:p[0] + h, p[1]:p[1] + w].transpose(0, 3, 1, 2)
 
 
 def _im2col_array(x, k, s, p, to_matrix):
-    """The windows as (N*OH*OW, C*KH*KW) rows (to_matrix) or as (N, C, KH, KW, OH, OW)."""
+    """DeZero's layouts: rows (N*OH*OW, C*KH*KW) (to_matrix), or (N, C, KH, KW, OH, OW)."""
     win = _windows(x, k, s, p)
-    n, c, oh, ow = win.shape[:4]
     if to_matrix:
-        return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * k[0] * k[1])
-    return np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3))
+        return np.ascontiguousarray(win.transpose(0, 1, 2, 5, 3, 4)).reshape(
+            int(np.prod(win.shape[:3])), -1)
+    return np.ascontiguousarray(win.transpose(0, 5, 3, 4, 1, 2))
 
 
 def _col2im_array(col, x_shape, k, s, p, out, to_matrix):
-    """The adjoint of _im2col_array: each window added back where it was read."""
-    n, c, h, w = x_shape
-    (kh, kw), (sh, sw), (oh, ow) = k, s, out
-    hp, wp = h + 2 * p[0], w + 2 * p[1]
-    if to_matrix:  # rows are (n, oh, ow), columns (c, kh, kw): add in NHWC order
-        col = col.reshape(n, oh, ow, c, kh, kw)
-        img = np.zeros((n, hp, wp, c), dtype=col.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                img[:, i:i + sh * oh:sh, j:j + sw * ow:sw] += col[..., i, j]
-        img = img.transpose(0, 3, 1, 2)
+    """The adjoint of _im2col_array."""
+    n, c = x_shape[:2]
+    if to_matrix:
+        col = col.reshape(n, out[0], out[1], c, k[0], k[1]).transpose(0, 1, 2, 4, 5, 3)
     else:
-        img = np.zeros((n, c, hp, wp), dtype=col.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                img[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += col[:, :, i, j]
-    return img[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+        col = col.transpose(0, 4, 5, 2, 3, 1)
+    return _unrows(col, x_shape, k, s, p, out)
 
 
 def _col_shape(op, col_shape, x_shape, k, out, to_matrix):
@@ -101,6 +124,13 @@ def _col_shape(op, col_shape, x_shape, k, out, to_matrix):
     if tuple(col_shape) != want:
         raise ValueError(f"{op}: columns of shape {tuple(col_shape)} do not fit an image of "
                          f"shape {tuple(x_shape)} with kernel {k}: expected {want}")
+
+
+def _weight_rows(W, deconv=False):
+    """W as the matrix that _rows multiplies: (KH*KW*in, out)."""
+    if deconv:  # (in, out, KH, KW) -> (in, KH*KW*out), the transposed product
+        return W.transpose(0, 2, 3, 1).reshape(len(W), -1)
+    return W.transpose(2, 3, 1, 0).reshape(-1, len(W))
 
 
 # im2col and col2im
@@ -152,8 +182,7 @@ class Conv2d(Function):
         _check_weight("conv2d", x.shape, W.shape, in_axis=1)
         k, s, p, (oh, ow) = _geometry("conv2d", x.shape, W.shape[2:], self.stride, self.pad)
         _check_bias("conv2d", b, W.shape[0])
-        col = _im2col_array(x, k, s, p, to_matrix=True)
-        y = col @ W.reshape(len(W), -1).T  # (N*OH*OW, OC): one matrix product for the batch
+        y = _rows(x, k, s, p) @ _weight_rows(W)  # (N*OH*OW, OC): one product for the batch
         if b is not None:
             y = y.__iadd__(b) if b.dtype == y.dtype else y + b
         return y.reshape(len(x), oh, ow, len(W)).transpose(0, 3, 1, 2)
@@ -196,8 +225,8 @@ class Deconv2d(Function):
                              f"of the output must give back the input's size)")
         oc = W.shape[1]
         _check_bias("deconv2d", b, oc)
-        col = x.transpose(0, 2, 3, 1).reshape(n * h * w, c) @ W.reshape(c, -1)
-        y = _col2im_array(col, (n, oc) + tuple(out), k, s, p, (h, w), to_matrix=True)
+        rows = x.transpose(0, 2, 3, 1).reshape(n * h * w, c) @ _weight_rows(W, deconv=True)
+        y = _unrows(rows, (n, oc) + tuple(out), k, s, p, (h, w))
         return y if b is None else y + b.reshape(1, oc, 1, 1)
 
     def backward(self, gy):
@@ -224,10 +253,9 @@ class Conv2DGradW(Function):
 
     def forward(self, x, gy):
         k, s, p, _ = _geometry("conv2d", x.shape, self.kernel_size, self.stride, self.pad)
-        col = _im2col_array(x, k, s, p, to_matrix=True)
         oc = gy.shape[1]
-        gW = gy.transpose(0, 2, 3, 1).reshape(-1, oc).T @ col
-        return gW.reshape((oc, x.shape[1]) + k)
+        gW = gy.transpose(0, 2, 3, 1).reshape(-1, oc).T @ _rows(x, k, s, p)
+        return np.ascontiguousarray(gW.reshape((oc,) + k + (x.shape[1],)).transpose(0, 3, 1, 2))
 
     def backward(self, ggW):
         x, gy = self.inputs
@@ -271,19 +299,21 @@ class Pooling(Function):
 
     def forward(self, x):
         k, s, p, out = _pool_geometry("pooling", x.shape, self.kernel_size, self.stride, self.pad)
-        win = _windows(x, k, s, p, fill=_lowest(x.dtype)).reshape(x.shape[:2] + out + (-1,))
-        self.indexes = win.argmax(axis=-1)  # first of ties, as np.argmax
+        n, c = x.shape[:2]
+        win = _windows(x, k, s, p, fill=_lowest(x.dtype)).reshape((n,) + out + (-1, c))
+        self.indexes = win.argmax(axis=3)  # (N, OH, OW, C); the first of ties, as np.argmax
         self.geometry = k, s, p, out
-        return np.take_along_axis(win, self.indexes[..., None], axis=-1)[..., 0]
+        y = np.take_along_axis(win, self.indexes[:, :, :, None], axis=3)[:, :, :, 0]
+        return y.transpose(0, 3, 1, 2)
 
     def picked(self):
-        """Flat indices into x of the element each output took (never a padded one)."""
+        """Flat indices into x laid out (N, H, W, C) of the element each output took
+        (never a padded one), in the order (N, OH, OW, C)."""
         (kh, kw), (sh, sw), (ph, pw), (oh, ow) = self.geometry
         n, c, h, w = self.inputs[0].shape
-        rows = np.arange(oh)[:, None] * sh + self.indexes // kw - ph
-        cols = np.arange(ow)[None, :] * sw + self.indexes % kw - pw
-        planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
-        return planes + rows * w + cols
+        rows = np.arange(oh)[:, None, None] * sh + self.indexes // kw - ph
+        cols = np.arange(ow)[:, None] * sw + self.indexes % kw - pw
+        return ((np.arange(n)[:, None, None, None] * h + rows) * w + cols) * c + np.arange(c)
 
     def backward(self, gy):
         (kh, kw), (sh, sw) = self.geometry[:2]
@@ -297,13 +327,14 @@ class Pooling2DGrad(Function):
         self.picked, self.input_shape, self.overlap = picked, input_shape, overlap
 
     def forward(self, gy):
-        size = int(np.prod(self.input_shape))
+        n, c, h, w = self.input_shape
+        gy = gy.transpose(0, 2, 3, 1).ravel()
         if self.overlap:  # one element may be picked by several windows: add them all up
-            gx = np.bincount(self.picked.ravel(), gy.ravel(), minlength=size).astype(gy.dtype)
+            gx = np.bincount(self.picked.ravel(), gy, minlength=n * h * w * c).astype(gy.dtype)
         else:
-            gx = np.zeros(size, dtype=gy.dtype)
-            gx[self.picked.ravel()] = gy.ravel()
-        return gx.reshape(self.input_shape)
+            gx = np.zeros(n * h * w * c, dtype=gy.dtype)
+            gx[self.picked.ravel()] = gy
+        return gx.reshape(n, h, w, c).transpose(0, 3, 1, 2)
 
     def backward(self, ggx):
         return Pooling2DWithIndexes(self.picked, self.input_shape, self.overlap)(ggx)
@@ -316,7 +347,7 @@ class Pooling2DWithIndexes(Function):
         self.picked, self.input_shape, self.overlap = picked, input_shape, overlap
 
     def forward(self, x):
-        return x.reshape(-1)[self.picked]
+        return x.transpose(0, 2, 3, 1).ravel()[self.picked].transpose(0, 3, 1, 2)
 
     def backward(self, gy):
         return Pooling2DGrad(self.picked, self.input_shape, self.overlap)(gy)
@@ -349,7 +380,8 @@ class AveragePooling(Function):
     def forward(self, x):
         k, s, p, _ = _geometry("average_pooling", x.shape, self.kernel_size, self.stride, self.pad)
         self.input_shape = x.shape
-        return _windows(x, k, s, p).mean(axis=(4, 5), dtype=x.dtype if x.dtype.kind == "f" else None)
+        y = _windows(x, k, s, p).mean(axis=(3, 4), dtype=x.dtype if x.dtype.kind == "f" else None)
+        return y.transpose(0, 3, 1, 2)
 
     def backward(self, gy):
         kh, kw = pair(self.kernel_size)
