@@ -250,3 +250,38 @@ class Deconv2d(Conv2d):
 
     def _apply(self, x):
         return F.deconv2d(x, self.W, self.b, self.stride, self.pad)
+
+
+class BatchNorm(Layer):
+    """Batch normalization over axis 1 (features, or channels of (N, C, H, W) input).
+
+    gamma and beta are learned; the running mean and variance (avg_mean, avg_var,
+    DeZero's names) are Parameters too, so that save_weights and load_weights keep
+    them, but they never get a gradient, so optimizers leave them alone. All four
+    are made at the first call, with the input's width and dtype.
+    """
+
+    def __init__(self, decay=0.9, eps=2e-5):
+        super().__init__()
+        self.decay, self.eps = decay, eps
+        self.avg_mean = Parameter(None, name="avg_mean")
+        self.avg_var = Parameter(None, name="avg_var")
+        self.gamma = Parameter(None, name="gamma")
+        self.beta = Parameter(None, name="beta")
+
+    def forward(self, x):
+        from dezero_lite import cuda
+        x = x if isinstance(x, Variable) else np.asarray(x)
+        if x.ndim < 2:
+            raise ValueError(f"BatchNorm takes input of shape (N, C) or (N, C, H, W), got {x.shape}")
+        xp = cuda.get_array_module(x.data if isinstance(x, Variable) else x)
+        dtype = x.dtype if x.dtype.kind == "f" else np.float32
+        C = x.shape[1]
+        for p, fill in ((self.avg_mean, 0), (self.avg_var, 1), (self.gamma, 1), (self.beta, 0)):
+            if p.data is None:
+                p.data = xp.full(C, fill, dtype=dtype)
+        return F.batch_norm(x, self.gamma, self.beta, self.avg_mean.data, self.avg_var.data,
+                            self.decay, self.eps)
+
+    def extra_repr(self):
+        return f"decay={self.decay}, eps={self.eps}"
