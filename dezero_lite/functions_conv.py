@@ -8,7 +8,7 @@ with one loop over the KH * KW kernel offsets. Every op differentiates again.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from dezero_lite.core import Constant, Function
+from dezero_lite.core import Config, Constant, Function
 from dezero_lite.functions import _input, broadcast_to, linear, max, reshape, sum, transpose
 from dezero_lite.utils import get_conv_outsize, get_deconv_outsize, pair
 
@@ -182,7 +182,10 @@ class Conv2d(Function):
         _check_weight("conv2d", x.shape, W.shape, in_axis=1)
         k, s, p, (oh, ow) = _geometry("conv2d", x.shape, W.shape[2:], self.stride, self.pad)
         _check_bias("conv2d", b, W.shape[0])
-        y = _rows(x, k, s, p) @ _weight_rows(W)  # (N*OH*OW, OC): one product for the batch
+        rows = _rows(x, k, s, p)
+        y = rows @ _weight_rows(W)  # (N*OH*OW, OC): one product for the whole batch
+        # The gradient of W needs these rows again: keep them for backward when one will run.
+        self._rows = rows if Config.enable_backprop else None
         if b is not None:
             y = y.__iadd__(b) if b.dtype == y.dtype else y + b
         return y.reshape(len(x), oh, ow, len(W)).transpose(0, 3, 1, 2)
@@ -191,7 +194,8 @@ class Conv2d(Function):
         x, W = self.inputs[:2]
         # A Constant (the batch of images) needs no gradient: skip its col2im.
         gx = None if type(x) is Constant else deconv2d(gy, W, None, self.stride, self.pad, x.shape[2:])
-        gW = None if type(W) is Constant else Conv2DGradW(W.shape[2:], self.stride, self.pad)(x, gy)
+        rows, self._rows = self._rows, None  # (a second backward computes them again)
+        gW = None if type(W) is Constant else Conv2DGradW(W.shape[2:], self.stride, self.pad, rows)(x, gy)
         if len(self.inputs) == 2:
             return gx, gW
         gb = None if type(self.inputs[2]) is Constant else sum(gy, axis=(0, 2, 3))
@@ -248,13 +252,15 @@ def deconv2d(x, W, b=None, stride=1, pad=0, outsize=None):
 class Conv2DGradW(Function):
     """The gradient of conv2d's weight: gW[o, c, i, j] = sum of gy[n, o] * windows of x."""
 
-    def __init__(self, kernel_size, stride, pad):
+    def __init__(self, kernel_size, stride, pad, rows=None):
         self.kernel_size, self.stride, self.pad = pair(kernel_size), pair(stride), pair(pad)
+        self.rows = rows  # _rows(x) if the forward pass kept them
 
     def forward(self, x, gy):
         k, s, p, _ = _geometry("conv2d", x.shape, self.kernel_size, self.stride, self.pad)
+        rows, self.rows = (_rows(x, k, s, p) if self.rows is None else self.rows), None
         oc = gy.shape[1]
-        gW = gy.transpose(0, 2, 3, 1).reshape(-1, oc).T @ _rows(x, k, s, p)
+        gW = gy.transpose(0, 2, 3, 1).reshape(-1, oc).T @ rows
         return np.ascontiguousarray(gW.reshape((oc,) + k + (x.shape[1],)).transpose(0, 3, 1, 2))
 
     def backward(self, ggW):
@@ -291,6 +297,14 @@ def _pool_geometry(op, x_shape, kernel_size, stride, pad):
     return k, s, p, out
 
 
+def _offsets(k, s, out):
+    """(t, (row slice, column slice)) for each kernel offset t: the elements at that offset
+    of every window, as slices of the padded image."""
+    for t in range(k[0] * k[1]):
+        i, j = divmod(t, k[1])
+        yield t, (slice(i, i + s[0] * out[0], s[0]), slice(j, j + s[1] * out[1], s[1]))
+
+
 class Pooling(Function):
     """Max pooling; the padding is -inf, so a window never picks it."""
 
@@ -299,58 +313,63 @@ class Pooling(Function):
 
     def forward(self, x):
         k, s, p, out = _pool_geometry("pooling", x.shape, self.kernel_size, self.stride, self.pad)
-        n, c = x.shape[:2]
-        win = _windows(x, k, s, p, fill=_lowest(x.dtype)).reshape((n,) + out + (-1, c))
-        self.indexes = win.argmax(axis=3)  # (N, OH, OW, C); the first of ties, as np.argmax
-        self.geometry = k, s, p, out
-        y = np.take_along_axis(win, self.indexes[:, :, :, None], axis=3)[:, :, :, 0]
+        xp = _nhwc(x, p, fill=_lowest(x.dtype))
+        # One pass per kernel offset over all windows at once; > keeps the first of ties.
+        y = indexes = None
+        for t, (rows, cols) in _offsets(k, s, out):
+            v = xp[:, rows, cols]
+            if y is None:
+                y = v.copy()
+                indexes = np.zeros(v.shape, np.intp if k[0] * k[1] > 127 else np.int8)
+            else:
+                better = v > y
+                np.maximum(y, v, out=y)
+                indexes += better * (indexes.dtype.type(t) - indexes)  # (faster than copyto where=)
+        self.picked = indexes, (k, s, p, out), x.shape  # which offset each window took
         return y.transpose(0, 3, 1, 2)
 
-    def picked(self):
-        """Flat indices into x laid out (N, H, W, C) of the element each output took
-        (never a padded one), in the order (N, OH, OW, C)."""
-        (kh, kw), (sh, sw), (ph, pw), (oh, ow) = self.geometry
-        n, c, h, w = self.inputs[0].shape
-        rows = np.arange(oh)[:, None, None] * sh + self.indexes // kw - ph
-        cols = np.arange(ow)[:, None] * sw + self.indexes % kw - pw
-        return ((np.arange(n)[:, None, None, None] * h + rows) * w + cols) * c + np.arange(c)
-
     def backward(self, gy):
-        (kh, kw), (sh, sw) = self.geometry[:2]
-        return Pooling2DGrad(self.picked(), self.inputs[0].shape, sh < kh or sw < kw)(gy)
+        return Pooling2DGrad(self)(gy)
 
 
 class Pooling2DGrad(Function):
     """Sends each output's gradient to the input element its window picked."""
 
-    def __init__(self, picked, input_shape, overlap):
-        self.picked, self.input_shape, self.overlap = picked, input_shape, overlap
+    def __init__(self, mpool2d):
+        self.picked = mpool2d.picked
 
     def forward(self, gy):
-        n, c, h, w = self.input_shape
-        gy = gy.transpose(0, 2, 3, 1).ravel()
-        if self.overlap:  # one element may be picked by several windows: add them all up
-            gx = np.bincount(self.picked.ravel(), gy, minlength=n * h * w * c).astype(gy.dtype)
-        else:
-            gx = np.zeros(n * h * w * c, dtype=gy.dtype)
-            gx[self.picked.ravel()] = gy
-        return gx.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+        indexes, (k, s, p, out), (n, c, h, w) = self.picked
+        gy = gy.transpose(0, 2, 3, 1)
+        gx = np.zeros((n, h + 2 * p[0], w + 2 * p[1], c), dtype=gy.dtype)
+        overlap = s[0] < k[0] or s[1] < k[1]
+        for t, (rows, cols) in _offsets(k, s, out):
+            if overlap:  # an element may be picked by several windows: add them all up
+                gx[:, rows, cols] += gy * (indexes == t)
+            else:
+                np.multiply(gy, indexes == t, out=gx[:, rows, cols])
+        return gx[:, p[0]:p[0] + h, p[1]:p[1] + w].transpose(0, 3, 1, 2)
 
     def backward(self, ggx):
-        return Pooling2DWithIndexes(self.picked, self.input_shape, self.overlap)(ggx)
+        return Pooling2DWithIndexes(self)(ggx)
 
 
 class Pooling2DWithIndexes(Function):
-    """Reads x at the positions a max pooling picked (the adjoint of Pooling2DGrad)."""
+    """Reads x where a max pooling picked (the adjoint of Pooling2DGrad)."""
 
-    def __init__(self, picked, input_shape, overlap):
-        self.picked, self.input_shape, self.overlap = picked, input_shape, overlap
+    def __init__(self, mpool2d):
+        self.picked = mpool2d.picked
 
     def forward(self, x):
-        return x.transpose(0, 2, 3, 1).ravel()[self.picked].transpose(0, 3, 1, 2)
+        indexes, (k, s, p, out), _ = self.picked
+        xp = _nhwc(x, p)
+        y = np.zeros(indexes.shape, dtype=x.dtype)
+        for t, (rows, cols) in _offsets(k, s, out):
+            np.copyto(y, xp[:, rows, cols], where=indexes == t)
+        return y.transpose(0, 3, 1, 2)
 
     def backward(self, gy):
-        return Pooling2DGrad(self.picked, self.input_shape, self.overlap)(gy)
+        return Pooling2DGrad(self)(gy)
 
 
 def pooling(x, kernel_size, stride=1, pad=0):

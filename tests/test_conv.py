@@ -443,3 +443,18 @@ def test_conv_weights_round_trip_through_a_file(tmp_path):
     fresh = Sequential(L.Conv2d(4, 3, pad=1), F.relu, L.Deconv2d(2, 2, stride=2))
     fresh.load_weights(tmp_path / "w.npz")  # lazy weights take the saved shapes
     np.testing.assert_array_equal(fresh(x).data, y.data)
+
+
+def test_a_graph_can_be_differentiated_twice_and_no_grad_keeps_nothing():
+    x, W = dz.Variable(randn(2, 3, 5, 5)), dz.Variable(randn(4, 3, 3, 3))
+    y = F.conv2d(x, W, stride=2, pad=1)  # keeps its rows for the gradient of W
+    first, = dz.grad(y, W)
+    second, = dz.grad(y, W)  # the rows were used up: computed again
+    np.testing.assert_array_equal(first.data, second.data)
+    with dz.no_grad():
+        z = F.conv2d(x, W)
+    assert z.creator is None
+    f = C.Conv2d(1, 0)
+    with dz.no_grad():
+        f(x, W)
+    assert f._rows is None  # nothing kept when no backward can run
