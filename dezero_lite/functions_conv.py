@@ -412,3 +412,16 @@ class AveragePooling(Function):
 def average_pooling(x, kernel_size, stride=1, pad=0):
     """mean over each window (padding counts as zeros)"""
     return AveragePooling(kernel_size, stride, pad)(x)
+
+
+def im2col_array(img, kernel_size, stride, pad, to_matrix=True):
+    """im2col on a plain ndarray (DeZero's helper): no Variable, no graph."""
+    k, s, p, _ = _geometry("im2col_array", img.shape, kernel_size, stride, pad)
+    return _im2col_array(img, k, s, p, to_matrix)
+
+
+def col2im_array(col, img_shape, kernel_size, stride, pad, to_matrix=True):
+    """col2im on a plain ndarray (DeZero's helper): no Variable, no graph."""
+    k, s, p, out = _geometry("col2im_array", img_shape, kernel_size, stride, pad)
+    _col_shape("col2im_array", col.shape, img_shape, k, out, to_matrix)
+    return np.ascontiguousarray(_col2im_array(col, tuple(img_shape), k, s, p, out, to_matrix))

@@ -458,3 +458,13 @@ def test_a_graph_can_be_differentiated_twice_and_no_grad_keeps_nothing():
     with dz.no_grad():
         f(x, W)
     assert f._rows is None  # nothing kept when no backward can run
+
+
+def test_dezeros_array_helpers_work_on_plain_arrays():
+    x = randn(2, 3, 5, 4)
+    for to_matrix in (True, False):
+        col = C.im2col_array(x, (3, 2), 2, 1, to_matrix)
+        np.testing.assert_array_equal(col, im2col_ref(x, (3, 2), 2, 1, to_matrix))
+        np.testing.assert_allclose(C.col2im_array(col, x.shape, (3, 2), 2, 1, to_matrix),
+                                   col2im_ref(col, x.shape, (3, 2), 2, 1, to_matrix), atol=1e-12)
+    assert not hasattr(F, "im2col_array")  # as in DeZero, functions re-exports the ops only
