@@ -101,10 +101,10 @@ def _unrows(rows, x_shape, k, s, p, out):
 def _im2col_array(x, k, s, p, to_matrix):
     """DeZero's layouts: rows (N*OH*OW, C*KH*KW) (to_matrix), or (N, C, KH, KW, OH, OW)."""
     win = _windows(x, k, s, p)
+    # np.array copies: the result never shares memory with x
     if to_matrix:
-        return np.ascontiguousarray(win.transpose(0, 1, 2, 5, 3, 4)).reshape(
-            int(np.prod(win.shape[:3])), -1)
-    return np.ascontiguousarray(win.transpose(0, 5, 3, 4, 1, 2))
+        return np.array(win.transpose(0, 1, 2, 5, 3, 4)).reshape(int(np.prod(win.shape[:3])), -1)
+    return np.array(win.transpose(0, 5, 3, 4, 1, 2))
 
 
 def _col2im_array(col, x_shape, k, s, p, out, to_matrix):
@@ -145,6 +145,8 @@ class Im2col(Function):
         return _im2col_array(x, k, s, p, self.to_matrix)
 
     def backward(self, gy):
+        if type(self.inputs[0]) is Constant:
+            return None
         return col2im(gy, self.input_shape, self.kernel_size, self.stride, self.pad, self.to_matrix)
 
 
@@ -164,6 +166,8 @@ class Col2im(Function):
         return _col2im_array(col, self.input_shape, k, s, p, out, self.to_matrix)
 
     def backward(self, gy):
+        if type(self.inputs[0]) is Constant:
+            return None
         return im2col(gy, self.kernel_size, self.stride, self.pad, self.to_matrix)
 
 
@@ -329,7 +333,7 @@ class Pooling(Function):
         return y.transpose(0, 3, 1, 2)
 
     def backward(self, gy):
-        return Pooling2DGrad(self)(gy)
+        return None if type(self.inputs[0]) is Constant else Pooling2DGrad(self)(gy)
 
 
 class Pooling2DGrad(Function):
@@ -403,6 +407,8 @@ class AveragePooling(Function):
         return y.transpose(0, 3, 1, 2)
 
     def backward(self, gy):
+        if type(self.inputs[0]) is Constant:
+            return None
         kh, kw = pair(self.kernel_size)
         n, c, oh, ow = gy.shape
         gcol = broadcast_to(reshape(gy / (kh * kw), (n, c, 1, 1, oh, ow)), (n, c, kh, kw, oh, ow))

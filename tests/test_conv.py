@@ -331,6 +331,13 @@ def test_a_batch_given_as_an_array_costs_no_col2im(monkeypatch):
     assert calls == [] and W.grad.shape == W.shape
     F.sum(F.conv2d(dz.Variable(x), W, pad=1)).backward()  # a Variable image does get its gradient
     assert len(calls) == 1
+    grads = []  # pooling or im2col of an array: no gradient for it either
+    monkeypatch.setattr(C, "col2im", lambda *a, **k: grads.append("col2im"))
+    monkeypatch.setattr(C.Pooling2DGrad, "forward", lambda *a: grads.append("pooling"))
+    for op in (lambda a: F.pooling(a, 2, 2), lambda a: F.average_pooling(a, 2, 2),
+               lambda a: F.im2col(a, 3)):
+        F.sum(op(x) * W[0, 0, 0, 0]).backward()
+    assert grads == [] and len(calls) == 1
 
 
 def test_conv_output_is_float32_with_float32_weights_and_gradients():
