@@ -707,3 +707,84 @@ _VARIABLE_METHODS = {
 }
 for _name, _method in _VARIABLE_METHODS.items():
     setattr(Variable, _name, _method)
+
+
+# Normalization
+
+def _bn_layout(x, gamma):
+    """The axes batch_norm averages over and the shape that broadcasts (C,) against x."""
+    if x.ndim not in (2, 4):
+        raise ValueError(f"batch_norm takes input of shape (N, C) or (N, C, H, W), got {x.shape}")
+    if gamma.shape != (x.shape[1],):
+        raise ValueError(f"batch_norm: gamma, beta, mean and var must have shape ({x.shape[1]},), "
+                         f"one value per channel of an input of shape {x.shape}; got {gamma.shape}")
+    return ((0,), (1, -1)) if x.ndim == 2 else ((0, 2, 3), (1, -1, 1, 1))
+
+
+def _running_stat(a, name, C):
+    a = a.data if isinstance(a, Variable) else a
+    if not hasattr(a, "dtype") or a.shape != (C,) or a.dtype.kind != "f":
+        raise ValueError(f"batch_norm: the running {name} must be a float array of shape ({C},) "
+                         f"(it is updated in place), got {getattr(a, 'shape', type(a).__name__)}")
+    return a
+
+
+class BatchNorm(Function):
+    """(x - mean) / sqrt(var + eps) * gamma + beta per channel: batch statistics in
+    training (and the running ones updated in place), the running ones in test_mode()."""
+
+    def __init__(self, mean, var, decay=0.9, eps=2e-5):
+        self.avg_mean, self.avg_var, self.decay, self.eps = mean, var, decay, eps
+
+    def forward(self, x, gamma, beta):
+        axes, shape = _bn_layout(x, gamma)
+        C = x.shape[1]
+        avg_mean = _running_stat(self.avg_mean, "mean", C)
+        avg_var = _running_stat(self.avg_var, "var", C)
+        self.train = Config.train
+        if self.train:
+            m = x.size // C
+            if m < 2:
+                raise ValueError(f"batch_norm in training needs more than one value per channel "
+                                 f"to estimate a variance, got input of shape {x.shape}; use a "
+                                 f"larger batch, or test_mode() to use the running statistics")
+            mu, var = x.mean(axis=axes), x.var(axis=axes)
+            avg_mean *= self.decay
+            avg_mean += (1 - self.decay) * mu
+            avg_var *= self.decay
+            avg_var += (1 - self.decay) * m / (m - 1) * var  # unbiased, as PyTorch keeps it
+        else:
+            mu, var = avg_mean.astype(x.dtype), avg_var.astype(x.dtype)
+            self.test_stats = mu.reshape(shape), (1 / np.sqrt(var + self.eps)).reshape(shape)
+        xhat = (x - mu.reshape(shape)) / np.sqrt(var.reshape(shape) + self.eps)
+        return gamma.reshape(shape) * xhat + beta.reshape(shape)
+
+    def backward(self, gy):
+        x, gamma, beta = self.inputs
+        axes, shape = _bn_layout(x, gamma)
+        if self.train:
+            # Statistics recomputed from x with our own ops, so that this differentiates again.
+            xc = x - mean(x, axes, keepdims=True)
+            inv_std = (mean(xc ** 2, axes, keepdims=True) + self.eps) ** -0.5
+        else:
+            mu, inv_std = self.test_stats
+            xc = x - mu
+        xhat = xc * inv_std
+        gbeta = sum(gy, axes)
+        ggamma = sum(gy * xhat, axes)
+        gx = gy
+        if self.train:
+            m = x.size // x.shape[1]
+            gx = gy - (reshape(gbeta, shape) + xhat * reshape(ggamma, shape)) / m
+        return gx * reshape(gamma, shape) * inv_std, ggamma, gbeta
+
+
+def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
+    """gamma * (x - mean) / sqrt(var + eps) + beta per channel (axis 1), over batch (and H, W)"""
+    return BatchNorm(mean, var, decay, eps)(x, gamma, beta)
+
+
+batch_nrom = batch_norm  # DeZero's public spelling
+
+
+from dezero_lite.functions_conv import *  # noqa: E402,F401,F403  (conv and pooling, DeZero's module)

@@ -6,6 +6,7 @@ import numpy as np
 import dezero_lite.functions as F
 from dezero_lite._fileio import atomic_write
 from dezero_lite.core import Parameter, Variable
+from dezero_lite.utils import pair
 
 
 class Layer:
@@ -184,3 +185,103 @@ class Linear(Layer):
         b = ", nobias=True" if self.b is None else ""
         in_size = self.in_size if self.W.data is None else self.W.shape[0]  # load_weights may set W
         return f"out_size={self.out_size}, in_size={in_size}{b}, dtype={self.dtype.name}"
+
+
+class Conv2d(Layer):
+    """y = conv2d(x, W, b). W (out_channels, in_channels, KH, KW) is made at the first call
+    if in_channels is not given, with random values scaled by sqrt(1 / (in * KH * KW))."""
+
+    _in_axis = 1  # where W keeps the input channels
+
+    def __init__(self, out_channels, kernel_size, stride=1, pad=0, nobias=False,
+                 dtype=np.float32, in_channels=None):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride, self.pad = stride, pad
+        self.dtype = np.dtype(dtype)
+        self.W = Parameter(None, name="W")
+        if in_channels is not None:
+            self._init_W()
+        self.b = None if nobias else Parameter(np.zeros(out_channels, dtype=self.dtype), name="b")
+
+    def _weight_shape(self):
+        return (self.out_channels, self.in_channels) + self.kernel_size
+
+    def _init_W(self, xp=np):
+        kh, kw = self.kernel_size
+        scale = np.sqrt(1.0 / (self.in_channels * kh * kw))
+        W = np.random.randn(*self._weight_shape()) * scale
+        self.W.data = xp.asarray(W.astype(self.dtype))
+
+    def _apply(self, x):
+        return F.conv2d(x, self.W, self.b, self.stride, self.pad)
+
+    def forward(self, x):
+        if not isinstance(x, Variable):
+            x = np.asarray(x) if not hasattr(x, "dtype") else x
+            if x.dtype != self.dtype:
+                x = x.astype(self.dtype)  # as Linear: raw batches take the layer's dtype
+        if self.W.data is None:
+            if x.ndim != 4:
+                raise ValueError(f"{type(self).__name__} takes images of shape (N, C, H, W), "
+                                 f"got shape {x.shape}")
+            self.in_channels = x.shape[1]
+            from dezero_lite import cuda
+            self._init_W(cuda.get_array_module(x))
+        return self._apply(x)
+
+    def extra_repr(self):
+        in_channels = self.in_channels if self.W.data is None else self.W.shape[self._in_axis]
+        b = ", nobias=True" if self.b is None else ""
+        return (f"out_channels={self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, pad={self.pad}, in_channels={in_channels}{b}, "
+                f"dtype={self.dtype.name}")
+
+
+class Deconv2d(Conv2d):
+    """y = deconv2d(x, W, b), the transposed convolution. W (in_channels, out_channels, KH, KW)
+    is made at the first call if in_channels is not given, scaled by sqrt(1 / (in * KH * KW))."""
+
+    _in_axis = 0
+
+    def _weight_shape(self):
+        return (self.in_channels, self.out_channels) + self.kernel_size
+
+    def _apply(self, x):
+        return F.deconv2d(x, self.W, self.b, self.stride, self.pad)
+
+
+class BatchNorm(Layer):
+    """Batch normalization over axis 1 (features, or channels of (N, C, H, W) input).
+
+    gamma and beta are learned; the running mean and variance (avg_mean, avg_var,
+    DeZero's names) are Parameters too, so that save_weights and load_weights keep
+    them, but they never get a gradient, so optimizers leave them alone. All four
+    are made at the first call, with the input's width and dtype.
+    """
+
+    def __init__(self, decay=0.9, eps=2e-5):
+        super().__init__()
+        self.decay, self.eps = decay, eps
+        self.avg_mean = Parameter(None, name="avg_mean")
+        self.avg_var = Parameter(None, name="avg_var")
+        self.gamma = Parameter(None, name="gamma")
+        self.beta = Parameter(None, name="beta")
+
+    def forward(self, x):
+        from dezero_lite import cuda
+        x = x if isinstance(x, Variable) else np.asarray(x)
+        if x.ndim < 2:
+            raise ValueError(f"BatchNorm takes input of shape (N, C) or (N, C, H, W), got {x.shape}")
+        xp = cuda.get_array_module(x.data if isinstance(x, Variable) else x)
+        dtype = x.dtype if x.dtype.kind == "f" else np.float32
+        C = x.shape[1]
+        for p, fill in ((self.avg_mean, 0), (self.avg_var, 1), (self.gamma, 1), (self.beta, 0)):
+            if p.data is None:
+                p.data = xp.full(C, fill, dtype=dtype)
+        return F.batch_norm(x, self.gamma, self.beta, self.avg_mean.data, self.avg_var.data,
+                            self.decay, self.eps)
+
+    def extra_repr(self):
+        return f"decay={self.decay}, eps={self.eps}"

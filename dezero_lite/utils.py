@@ -206,3 +206,24 @@ def get_file(url, file_name=None, *, md5=None, check=None, timeout=30, deadline=
             f"{before}could not download {url}: {e}; nothing was saved. Download it by "
             f"other means and place it at {path}") from None
     return str(path)
+
+
+def pair(x, name="value"):
+    """(x, x) for an int, the pair itself for a pair of ints: kernel sizes, strides, pads."""
+    def is_int(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+    if is_int(x):
+        return int(x), int(x)
+    if isinstance(x, (tuple, list)) and len(x) == 2 and all(is_int(v) for v in x):
+        return int(x[0]), int(x[1])
+    raise ValueError(f"{name} must be an int or a pair of ints (height, width), got {x!r}")
+
+
+def get_conv_outsize(input_size, kernel_size, stride, pad):
+    """Output length of a convolution or pooling along one axis: (in + 2 pad - k) // stride + 1."""
+    return (input_size + pad * 2 - kernel_size) // stride + 1
+
+
+def get_deconv_outsize(size, k, s, p):
+    """Output length of a transposed convolution along one axis: s (in - 1) + k - 2 p."""
+    return s * (size - 1) + k - 2 * p

@@ -8,6 +8,7 @@ import pytest
 import dezero_lite as dz
 import dezero_lite.functions as F
 from dezero_lite.utils import gradient_check, logsumexp
+from test_conv import TABLE_ROWS as CONV_ROWS
 
 rng = np.random.default_rng(0)
 
@@ -117,6 +118,7 @@ CASES.update({
     "dropout(train)": (lambda x: _seeded(F.dropout, x, 0.25), [randn(20)],
                        lambda x: _seeded(_dropout_ref, x, 0.25), (0,)),
 })
+CASES.update(CONV_ROWS)  # convolution and pooling, against the loops in test_conv.py
 
 
 def _in_test_mode(f, x):
@@ -133,9 +135,42 @@ def _dropout_ref(x, ratio):
     return x * (np.random.rand(*x.shape) > ratio) / (1 - ratio)
 
 
+def _bn_ref(x, gamma, beta, mean=None, var=None, eps=2e-5):
+    """Batch normalization channel by channel, with the batch's statistics unless given."""
+    y = np.empty_like(x)
+    for c in range(x.shape[1]):
+        v = x[:, c]
+        mu = v.mean() if mean is None else mean[c]
+        sigma2 = v.var() if var is None else var[c]
+        y[:, c] = gamma[c] * (v - mu) / np.sqrt(sigma2 + eps) + beta[c]
+    return y
+
+
+BN_MEAN, BN_VAR = np.array([0.5, -0.2, 0.1]), np.array([2.0, 0.5, 1.5])
+
+
+def _bn_train(x, gamma, beta):
+    return F.batch_norm(x, gamma, beta, np.zeros(3), np.ones(3))
+
+
+def _bn_test(x, gamma, beta):
+    with dz.test_mode():
+        return F.batch_norm(x, gamma, beta, BN_MEAN.copy(), BN_VAR.copy())
+
+
+CASES.update({
+    "batch_norm": (_bn_train, [randn(5, 3), randn(3), randn(3)], _bn_ref, (0, 1, 2)),
+    "batch_norm(4-d)": (_bn_train, [randn(2, 3, 2, 3), randn(3), randn(3)], _bn_ref, (0, 1, 2)),
+    "batch_norm(test mode)": (_bn_test, [randn(4, 3, 2, 2), randn(3), randn(3)],
+                              lambda x, g, b: _bn_ref(x, g, b, BN_MEAN, BN_VAR), (0, 1, 2)),
+    "batch_nrom": (lambda x, g, b: F.batch_nrom(x, g, b, np.zeros(3), np.ones(3)),
+                   [randn(4, 3), randn(3), randn(3)], _bn_ref, (0, 1, 2)),
+})
+
+
 def exported_ops():
     return {name for name, obj in vars(F).items()
-            if inspect.isfunction(obj) and obj.__module__ == F.__name__
+            if inspect.isfunction(obj) and obj.__module__ in (F.__name__, "dezero_lite.functions_conv")
             and not name.startswith("_") and name.islower()}
 
 

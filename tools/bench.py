@@ -238,6 +238,97 @@ def nograd_dezero(grad_mode, batch):
     return run
 
 
+# The CNN training step: batch 32 of 1x28x28, a 3x3 convolution with 8 filters and pad 1,
+# ReLU, 2x2 max pooling, a linear layer to 10 classes, softmax cross entropy, one SGD step.
+
+def _cnn_setup(seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((32, 1, 28, 28)).astype(np.float32)
+    t = rng.integers(0, 10, 32)
+    W1 = (rng.standard_normal((8, 1, 3, 3)) * np.sqrt(1 / 9)).astype(np.float32)
+    W2 = (rng.standard_normal((8 * 14 * 14, 10)) * np.sqrt(1 / (8 * 14 * 14))).astype(np.float32)
+    return x, t, W1, np.zeros(8, np.float32), W2, np.zeros(10, np.float32)
+
+
+def cnn_numpy(lr=0.1):
+    """The CNN step by hand: im2col by a loop over the 9 kernel offsets, as in the book."""
+    x, t, W1, b1, W2, b2 = _cnn_setup()
+    n, c, h, w = x.shape
+
+    def run():  # (im2col runs every step: in training each batch is new)
+        padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+        col = np.empty((n, c, 3, 3, h, w), np.float32)
+        for i in range(3):
+            for j in range(3):
+                col[:, :, i, j] = padded[:, :, i:i + h, j:j + w]
+        col = col.transpose(0, 4, 5, 1, 2, 3).reshape(n * h * w, -1)
+        z = (col @ W1.reshape(8, -1).T + b1).reshape(n, h, w, 8).transpose(0, 3, 1, 2)
+        a = np.maximum(z, 0)
+        windows = a.reshape(n, 8, h // 2, 2, w // 2, 2)
+        pooled = windows.max(axis=(3, 5))
+        y = pooled.reshape(n, -1) @ W2 + b2
+        p = np.exp(y - y.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(n), t] -= 1
+        gy = p / n
+        gW2, gb2 = pooled.reshape(n, -1).T @ gy, gy.sum(axis=0)
+        gpooled = (gy @ W2.T).reshape(pooled.shape)
+        mask = windows == pooled[:, :, :, None, :, None]
+        ga = (mask * gpooled[:, :, :, None, :, None]).reshape(a.shape)
+        gz = ga * (z > 0)
+        gz_rows = gz.transpose(0, 2, 3, 1).reshape(-1, 8)
+        gW1, gb1 = (gz_rows.T @ col).reshape(W1.shape), gz_rows.sum(axis=0)
+        for p_, g in ((W1, gW1), (b1, gb1), (W2, gW2), (b2, gb2)):
+            p_ -= lr * g
+        return gW1
+    return run
+
+
+def cnn_dezero(lr=0.1):
+    from dezero_lite import layers as L
+    from dezero_lite.models import Model
+    x, t, W1, b1, W2, b2 = _cnn_setup()
+
+    class CNN(Model):
+        def __init__(self):
+            super().__init__()
+            self.conv = L.Conv2d(8, kernel_size=3, pad=1, in_channels=1)
+            self.fc = L.Linear(10, in_size=W2.shape[0])
+
+        def forward(self, x):
+            return self.fc(F.flatten(F.pooling(F.relu(self.conv(x)), 2, 2)))
+
+    model = CNN()
+    for param, value in ((model.conv.W, W1), (model.conv.b, b1), (model.fc.W, W2), (model.fc.b, b2)):
+        param.data[...] = value
+    opt = SGD(lr).setup(model)
+
+    def run():
+        loss = F.softmax_cross_entropy(model(x), t)
+        model.cleargrads()
+        loss.backward()
+        opt.update()
+        return model.conv.W.grad.data
+    return run
+
+
+def cnn_torch(lr=0.1):
+    x, t, *weights = _cnn_setup()
+    W1, b1, W2, b2 = [torch.tensor(v, requires_grad=True) for v in weights]
+    x, t = torch.tensor(x), torch.tensor(t)
+    opt = torch.optim.SGD([W1, b1, W2, b2], lr=lr)
+    nn = torch.nn.functional
+
+    def run():
+        a = nn.max_pool2d(torch.relu(nn.conv2d(x, W1, b1, padding=1)), 2)
+        loss = nn.cross_entropy(a.flatten(1) @ W2 + b2, t)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return W1.grad.numpy().copy()
+    return run
+
+
 def workloads(quick):
     chain_ns = (1_000, 10_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
     fanin_ns = (1_000, 4_000) if quick else (1_000, 4_000, 16_000)
@@ -255,6 +346,8 @@ def workloads(quick):
                               "torch": torch and mlp_torch(sizes)})
     w["newton x10"] = ("newton", 1, {"numpy": newton_numpy(), "dezero_lite": newton_dezero(),
                                      "torch": torch and newton_torch()})
+    w["cnn 32x1x28x28"] = ("cnn", 1, {"numpy": cnn_numpy(), "dezero_lite": cnn_dezero(),
+                                      "torch": torch and cnn_torch()})
     return w
 
 
@@ -363,11 +456,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller sizes and 3 repeats")
     ap.add_argument("--repeats", type=int, help="runs per contestant (default 7, or 3 with --quick)")
-    ap.add_argument("--only", nargs="*", help="workload kinds: chain fanin mlp newton backward nograd memory")
+    ap.add_argument("--only", nargs="*", help="workload kinds: chain fanin mlp newton cnn backward nograd memory")
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 7)
-    only = set(args.only or ["chain", "fanin", "mlp", "newton", "backward", "nograd", "memory"])
+    only = set(args.only or ["chain", "fanin", "mlp", "newton", "cnn", "backward", "nograd", "memory"])
 
     print(f"dezero_lite benchmark: numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'not installed'}, python {sys.version.split()[0]}, "
