@@ -785,3 +785,87 @@ def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
 
 
 batch_nrom = batch_norm  # DeZero's public spelling
+
+
+# Embeddings
+
+def embed_id(x, W):
+    """W[x]: row x of the table W for every integer id in x (any shape); repeated rows sum their gradient"""
+    ids = np.asarray(x.data if isinstance(x, Variable) else x)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"embed_id takes integer ids, got an array of dtype {ids.dtype}; "
+                        f"convert with .astype(int)")
+    n = len(W)
+    bad = ids[(ids < 0) | (ids >= n)]
+    if bad.size:
+        raise IndexError(f"embed_id: id {bad.flat[0]} is out of range for a table of {n} rows "
+                         f"(ids must lie in 0..{n - 1})")
+    return get_item(W, ids)
+
+
+# The long way round: what the book writes before the fused ops, kept readable.
+
+def linear_simple(x, W, b=None):
+    """x @ W + b from matmul and add"""
+    t = matmul(x, W)
+    return t if b is None else t + b
+
+
+def sigmoid_simple(x):
+    """1 / (1 + exp(-x)) from exp and division"""
+    return 1 / (1 + exp(-_input(x)))
+
+
+def softmax_simple(x, axis=1):
+    """exp(x) / sum(exp(x)) from exp, sum and division"""
+    x = _input(x)
+    # softmax(x - c) = softmax(x): shifting by the (constant) max only avoids overflow
+    y = exp(x - x.data.max(axis=axis, keepdims=True))
+    return y / sum(y, axis=axis, keepdims=True)
+
+
+def softmax_cross_entropy_simple(x, t):
+    """-mean(log softmax(x)[t]) from softmax_simple, log and indexing"""
+    x = _input(x)
+    n = x.shape[0]
+    t = _labels(t, n, x.shape[1])
+    p = clip(softmax_simple(x), 1e-15, 1.0)  # log(0) would be -inf
+    return -sum(log(p)[np.arange(n), t]) / n
+
+
+def mean_squared_error_simple(x0, x1):
+    """sum((x0 - x1) ** 2) / len(x0 - x1) from subtraction, square and sum"""
+    diff = _input(x0) - x1
+    return sum(diff ** 2) / len(diff)
+
+
+# DeZero's fused classes for ops that are composites here.
+
+class Linear(Function):
+    """x @ W + b as one op (DeZero's class; linear builds the same graph from matmul and add)."""
+
+    def __call__(self, x, W, b=None):
+        return super().__call__(x, W) if b is None else super().__call__(x, W, b)
+
+    def forward(self, x, W, b=None):
+        y = x @ W
+        return y if b is None else y + b
+
+    def backward(self, gy):
+        x, W = self.inputs[:2]
+        gx, gW = matmul(gy, W.T), matmul(x.T, gy)
+        return (gx, gW) if len(self.inputs) == 2 else (gx, gW, sum_to(gy, self.inputs[2].shape))
+
+
+class MeanSquaredError(Function):
+    """sum((x0 - x1) ** 2) / len(x0) as one op (DeZero's class; see mean_squared_error)."""
+
+    def forward(self, x0, x1):
+        diff = x0 - x1
+        return (diff ** 2).sum() / np.asarray(len(diff), diff.dtype)
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        diff = x0 - x1
+        gx0 = gy * diff * (2 / len(diff))
+        return _unbroadcast(self, gx0, -gx0)

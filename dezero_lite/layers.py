@@ -219,3 +219,76 @@ class BatchNorm(Layer):
 
     def extra_repr(self):
         return f"decay={self.decay}, eps={self.eps}"
+
+
+class EmbedID(Layer):
+    """A table W (in_size, out_size) of learned vectors; calling it with integer ids looks rows up."""
+
+    def __init__(self, in_size, out_size, dtype=np.float32):
+        super().__init__()
+        self.W = Parameter(np.random.randn(in_size, out_size).astype(dtype), name="W")
+
+    def forward(self, x):
+        return F.embed_id(x, self.W)
+
+    def extra_repr(self):
+        return f"in_size={self.W.shape[0]}, out_size={self.W.shape[1]}"
+
+
+class RNN(Layer):
+    """h = tanh(x W_x + b + h W_h), an Elman network; h is kept between calls until reset_state().
+
+    x2h holds W_x and b, h2h holds W_h (hidden_size, hidden_size), DeZero's names."""
+
+    def __init__(self, hidden_size, in_size=None):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.x2h = Linear(hidden_size, in_size=in_size)
+        self.h2h = Linear(hidden_size, in_size=hidden_size, nobias=True)
+        self.h = None
+
+    def reset_state(self):
+        self.h = None
+
+    def forward(self, x):
+        y = self.x2h(x)
+        self.h = F.tanh(y if self.h is None else y + self.h2h(self.h))
+        return self.h
+
+    def extra_repr(self):
+        return f"hidden_size={self.hidden_size}"
+
+
+class LSTM(Layer):
+    """A long short-term memory layer; h and the cell c are kept between calls until reset_state().
+
+    Gates f, i, o = sigmoid(x W_x* + b_* + h W_h*), u = tanh(...); c = f c + i u, h = o tanh(c).
+    The x2* sub-layers hold W_x* and b_*, the h2* ones W_h* (no bias), DeZero's names."""
+
+    def __init__(self, hidden_size, in_size=None):
+        super().__init__()
+        H, I = hidden_size, in_size
+        self.hidden_size = H
+        self.x2f, self.x2i, self.x2o, self.x2u = (Linear(H, in_size=I) for _ in range(4))
+        self.h2f, self.h2i, self.h2o, self.h2u = (Linear(H, in_size=H, nobias=True) for _ in range(4))
+        self.reset_state()
+
+    def reset_state(self):
+        self.h = None
+        self.c = None
+
+    def forward(self, x):
+        def gate(x2, h2, act):
+            y = x2(x)
+            return act(y if self.h is None else y + h2(self.h))
+
+        f = gate(self.x2f, self.h2f, F.sigmoid)
+        i = gate(self.x2i, self.h2i, F.sigmoid)
+        o = gate(self.x2o, self.h2o, F.sigmoid)
+        u = gate(self.x2u, self.h2u, F.tanh)
+        self.c = i * u if self.c is None else f * self.c + i * u
+        self.h = o * F.tanh(self.c)
+        return self.h
+
+    def extra_repr(self):
+        return f"hidden_size={self.hidden_size}"
