@@ -853,7 +853,8 @@ class Linear(Function):
 
     def backward(self, gy):
         x, W = self.inputs[:2]
-        gx, gW = matmul(gy, W.T), matmul(x.T, gy)
+        gx = None if type(x) is Constant else matmul(gy, W.T)  # (data needs no gradient)
+        gW = None if type(W) is Constant else matmul(x.T, gy)
         return (gx, gW) if len(self.inputs) == 2 else (gx, gW, sum_to(gy, self.inputs[2].shape))
 
 
@@ -869,3 +870,47 @@ class MeanSquaredError(Function):
         diff = x0 - x1
         gx0 = gy * diff * (2 / len(diff))
         return _unbroadcast(self, gx0, -gx0)
+
+
+# Joining and splitting (an LSTM computes its four gates with one product)
+
+class Concatenate(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        try:
+            return np.concatenate(xs, axis=self.axis)
+        except ValueError:
+            raise ValueError(f"concatenate: shapes {[x.shape for x in xs]} differ outside axis "
+                             f"{self.axis}") from None
+
+    def backward(self, gy):
+        ends = np.cumsum([x.shape[self.axis] for x in self.inputs])[:-1]
+        return split(gy, list(ends), self.axis)  # a tuple, one part per input
+
+
+def concatenate(xs, axis=0):
+    """the variables xs joined along axis (np.concatenate)"""
+    return Concatenate(axis)(*xs)
+
+
+class Split(Function):
+    def __init__(self, indices_or_sections, axis):
+        self.indices_or_sections, self.axis = indices_or_sections, axis
+
+    def forward(self, x):
+        try:
+            return tuple(np.split(x, self.indices_or_sections, axis=self.axis))
+        except ValueError:
+            raise ValueError(f"split: axis {self.axis} of shape {x.shape} does not divide into "
+                             f"{self.indices_or_sections} equal parts") from None
+
+    def backward(self, *gys):
+        return concatenate(gys, self.axis)
+
+
+def split(x, indices_or_sections, axis=0):
+    """x cut along axis into equal parts, or at the given indices (np.split); a tuple"""
+    ys = Split(indices_or_sections, axis)(x)
+    return tuple(ys) if isinstance(ys, list) else (ys,)

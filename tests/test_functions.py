@@ -178,6 +178,11 @@ CASES.update({
         lambda x: -np.log(softmax_ref(x)[np.arange(4), LABELS]).mean(), (0,)),
     "mean_squared_error_simple": (F.mean_squared_error_simple, [randn(4, 1), randn(4, 1)],
                                   lambda a, b: ((a - b) ** 2).sum() / 4, (0, 1)),
+    "concatenate": (lambda a, b: F.concatenate([a, b, a], axis=1), [randn(2, 3), randn(2, 1)],
+                    lambda a, b: np.concatenate([a, b, a], axis=1), (0, 1)),
+    "split": (lambda x: F.split(x, 3, axis=1)[1], [randn(2, 6)], lambda x: x[:, 2:4], (0,)),
+    "split(indices)": (lambda x: F.split(x, [1])[1] * F.split(x, [1])[0], [randn(3, 2)],
+                       lambda x: x[1:] * x[:1], (0,)),
 })
 
 

@@ -237,3 +237,11 @@ def test_embed_id_layer():
     assert y.shape == (1, 3, 4) and np.array_equal(y.data[0, 1], emb.W.data[2])
     F.sum(y).backward()
     assert emb.W.grad.data[[1, 2, 3]].sum() == 12 and emb.W.grad.data[0].sum() == 0
+
+
+def test_split_and_concatenate_say_what_is_wrong():
+    with pytest.raises(ValueError, match=r"shapes \[\(2, 3\), \(3, 3\)\] differ outside axis 1"):
+        F.concatenate([np.zeros((2, 3)), np.zeros((3, 3))], axis=1)
+    with pytest.raises(ValueError, match=r"axis 1 of shape \(2, 5\) does not divide into 2"):
+        F.split(np.zeros((2, 5)), 2, axis=1)
+    assert len(F.split(np.zeros((2, 5)), 1, axis=1)) == 1
