@@ -886,8 +886,11 @@ class Concatenate(Function):
                              f"{self.axis}") from None
 
     def backward(self, gy):
-        ends = np.cumsum([x.shape[self.axis] for x in self.inputs])[:-1]
-        return split(gy, list(ends), self.axis)  # a tuple, one part per input
+        ends, end = [], 0
+        for x in self.inputs[:-1]:
+            end += x.shape[self.axis]
+            ends.append(end)
+        return split(gy, ends, self.axis)  # a tuple, one part per input
 
 
 def concatenate(xs, axis=0):
@@ -900,11 +903,21 @@ class Split(Function):
         self.indices_or_sections, self.axis = indices_or_sections, axis
 
     def forward(self, x):
-        try:
-            return tuple(np.split(x, self.indices_or_sections, axis=self.axis))
-        except ValueError:
-            raise ValueError(f"split: axis {self.axis} of shape {x.shape} does not divide into "
-                             f"{self.indices_or_sections} equal parts") from None
+        # slicing by hand: np.split costs more than the slices themselves at these sizes
+        axis, n, cut = self.axis % x.ndim, x.shape[self.axis], self.indices_or_sections
+        if isinstance(cut, (int, np.integer)):
+            if cut < 1 or n % cut:
+                raise ValueError(f"split: axis {self.axis} of shape {x.shape} does not divide "
+                                 f"into {cut} equal parts")
+            ends = list(range(0, n + 1, n // cut))
+        else:
+            ends = [0, *cut, n]
+        index = [slice(None)] * x.ndim
+        parts = []
+        for start, stop in zip(ends[:-1], ends[1:]):
+            index[axis] = slice(start, stop)
+            parts.append(x[tuple(index)])
+        return tuple(parts)
 
     def backward(self, *gys):
         return concatenate(gys, self.axis)
