@@ -711,13 +711,15 @@ for _name, _method in _VARIABLE_METHODS.items():
 
 # Normalization
 
-def _bn_layout(x, gamma):
+def _bn_layout(x, *params):
     """The axes batch_norm averages over and the shape that broadcasts (C,) against x."""
     if x.ndim not in (2, 4):
         raise ValueError(f"batch_norm takes input of shape (N, C) or (N, C, H, W), got {x.shape}")
-    if gamma.shape != (x.shape[1],):
-        raise ValueError(f"batch_norm: gamma, beta, mean and var must have shape ({x.shape[1]},), "
-                         f"one value per channel of an input of shape {x.shape}; got {gamma.shape}")
+    for p in params:
+        if p.shape != (x.shape[1],):
+            raise ValueError(f"batch_norm: gamma, beta, mean and var must have shape "
+                             f"({x.shape[1]},), one value per channel of an input of shape "
+                             f"{x.shape}; got {p.shape}")
     return ((0,), (1, -1)) if x.ndim == 2 else ((0, 2, 3), (1, -1, 1, 1))
 
 
@@ -737,7 +739,7 @@ class BatchNorm(Function):
         self.avg_mean, self.avg_var, self.decay, self.eps = mean, var, decay, eps
 
     def forward(self, x, gamma, beta):
-        axes, shape = _bn_layout(x, gamma)
+        axes, shape = _bn_layout(x, gamma, beta)
         C = x.shape[1]
         avg_mean = _running_stat(self.avg_mean, "mean", C)
         avg_var = _running_stat(self.avg_var, "var", C)
@@ -761,7 +763,7 @@ class BatchNorm(Function):
 
     def backward(self, gy):
         x, gamma, beta = self.inputs
-        axes, shape = _bn_layout(x, gamma)
+        axes, shape = _bn_layout(x)
         if self.train:
             # Statistics recomputed from x with our own ops, so that this differentiates again.
             xc = x - mean(x, axes, keepdims=True)

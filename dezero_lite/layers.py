@@ -281,17 +281,17 @@ class LSTM(Layer):
         x2 = (self.x2f, self.x2i, self.x2o, self.x2u)
         h2 = (self.h2f, self.h2i, self.h2o, self.h2u)
         H = self.hidden_size
-        if self.x2f.W.data is None:
-            for layer in x2:
+        for layer in x2:
+            if layer.W.data is None:
                 layer(x)  # makes W with the input's width, as Linear does
         if not isinstance(x, Variable):
             x = np.asarray(x).astype(self.x2f.dtype, copy=False)
         # The four gates from one product [f i o u] = x [W_xf ... W_xu] + b + h [W_hf ... W_hu]:
-        # a third as many ops as one product per gate, and the same gradients.
-        a = F.Linear()(x, F.concatenate([l.W for l in x2], axis=1),
-                       F.concatenate([l.b for l in x2]))
+        # the same gradients as a product per gate, in 15 ops a step instead of 25.
+        a = F.Linear()(x, F.concatenate([layer.W for layer in x2], axis=1),
+                       F.concatenate([layer.b for layer in x2]))
         if self.h is not None:
-            a = a + F.matmul(self.h, F.concatenate([l.W for l in h2], axis=1))
+            a = a + F.matmul(self.h, F.concatenate([layer.W for layer in h2], axis=1))
         fio, u = F.split(a, [3 * H], axis=1)
         f, i, o = F.split(F.sigmoid(fio), 3, axis=1)
         u = F.tanh(u)
