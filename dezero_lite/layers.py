@@ -235,6 +235,14 @@ class EmbedID(Layer):
         return f"in_size={self.W.shape[0]}, out_size={self.W.shape[1]}"
 
 
+def _check_state(layer, x):
+    """A batch of another size would broadcast against the kept state: say so instead."""
+    if layer.h is not None and len(x) != len(layer.h):
+        raise ValueError(f"{type(layer).__name__}: a batch of {len(x)} rows, but the state kept "
+                         f"from the last call has {len(layer.h)}; call reset_state() before "
+                         f"feeding batches of another size")
+
+
 class RNN(Layer):
     """h = tanh(x W_x + b + h W_h), an Elman network; h is kept between calls until reset_state().
 
@@ -251,6 +259,7 @@ class RNN(Layer):
         self.h = None
 
     def forward(self, x):
+        _check_state(self, x)
         y = self.x2h(x)
         self.h = F.tanh(y if self.h is None else y + self.h2h(self.h))
         return self.h
@@ -278,6 +287,7 @@ class LSTM(Layer):
         self.c = None
 
     def forward(self, x):
+        _check_state(self, x)
         x2 = (self.x2f, self.x2i, self.x2o, self.x2u)
         h2 = (self.h2f, self.h2i, self.h2o, self.h2u)
         H = self.hidden_size

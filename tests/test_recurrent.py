@@ -245,3 +245,13 @@ def test_split_and_concatenate_say_what_is_wrong():
     with pytest.raises(ValueError, match=r"axis 1 of shape \(2, 5\) does not divide into 2"):
         F.split(np.zeros((2, 5)), 2, axis=1)
     assert len(F.split(np.zeros((2, 5)), 1, axis=1)) == 1
+
+
+@pytest.mark.parametrize("make", [L.RNN, L.LSTM])
+def test_a_batch_of_another_size_than_the_state_is_an_error_not_a_broadcast(make):
+    layer = make(3)
+    layer(np.zeros((30, 1)))
+    with pytest.raises(ValueError, match="a batch of 1 rows, but the state .* has 30; call reset_state"):
+        layer(np.zeros((1, 1)))
+    layer.reset_state()
+    assert layer(np.zeros((1, 1))).shape == (1, 3)
