@@ -776,9 +776,9 @@ class BatchNorm(Function):
         ggamma = sum(gy * xhat, axes)
         gx = gy
         if self.train:
-            m = x.size // x.shape[1]
-            gx = gy - (reshape(gbeta, shape) + xhat * reshape(ggamma, shape)) / m
-        return gx * reshape(gamma, shape) * inv_std, ggamma, gbeta
+            m = x.size // x.shape[1]  # (the small per-channel factors first: fewer passes over x)
+            gx = gy - reshape(gbeta / m, shape) - xhat * reshape(ggamma / m, shape)
+        return gx * (reshape(gamma, shape) * inv_std), ggamma, gbeta
 
 
 def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):

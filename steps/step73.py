@@ -114,8 +114,8 @@ else:
 plain, normed = runs["plain"], runs["batch norm"]
 assert abs(plain[1][-1] - math.log(3)) < 0.02  # stuck at chance: measured 1.106
 assert plain[3] < 0.4  # one class in three
-assert normed[1][-1] < 0.5 * plain[1][-1]  # measured 0.413
-assert normed[3] > 0.7  # measured 0.807
+assert normed[1][-1] < 0.5 * plain[1][-1]  # measured 0.360 (0.36 to 0.48 for seeds 0 to 2)
+assert normed[3] > 0.7  # measured 0.877 (0.88 to 0.95 for seeds 0 to 2)
 assert normed[2] > 10 * plain[2]  # the gradient reaches the first layer
 assert np.allclose(alone, in_batch) and alone_training is None
 if png is not None:
