@@ -711,13 +711,15 @@ for _name, _method in _VARIABLE_METHODS.items():
 
 # Normalization
 
-def _bn_layout(x, gamma):
+def _bn_layout(x, *params):
     """The axes batch_norm averages over and the shape that broadcasts (C,) against x."""
     if x.ndim not in (2, 4):
         raise ValueError(f"batch_norm takes input of shape (N, C) or (N, C, H, W), got {x.shape}")
-    if gamma.shape != (x.shape[1],):
-        raise ValueError(f"batch_norm: gamma, beta, mean and var must have shape ({x.shape[1]},), "
-                         f"one value per channel of an input of shape {x.shape}; got {gamma.shape}")
+    for p in params:
+        if p.shape != (x.shape[1],):
+            raise ValueError(f"batch_norm: gamma, beta, mean and var must have shape "
+                             f"({x.shape[1]},), one value per channel of an input of shape "
+                             f"{x.shape}; got {p.shape}")
     return ((0,), (1, -1)) if x.ndim == 2 else ((0, 2, 3), (1, -1, 1, 1))
 
 
@@ -737,7 +739,7 @@ class BatchNorm(Function):
         self.avg_mean, self.avg_var, self.decay, self.eps = mean, var, decay, eps
 
     def forward(self, x, gamma, beta):
-        axes, shape = _bn_layout(x, gamma)
+        axes, shape = _bn_layout(x, gamma, beta)
         C = x.shape[1]
         avg_mean = _running_stat(self.avg_mean, "mean", C)
         avg_var = _running_stat(self.avg_var, "var", C)
@@ -761,7 +763,7 @@ class BatchNorm(Function):
 
     def backward(self, gy):
         x, gamma, beta = self.inputs
-        axes, shape = _bn_layout(x, gamma)
+        axes, shape = _bn_layout(x)
         if self.train:
             # Statistics recomputed from x with our own ops, so that this differentiates again.
             xc = x - mean(x, axes, keepdims=True)
@@ -774,9 +776,9 @@ class BatchNorm(Function):
         ggamma = sum(gy * xhat, axes)
         gx = gy
         if self.train:
-            m = x.size // x.shape[1]
-            gx = gy - (reshape(gbeta, shape) + xhat * reshape(ggamma, shape)) / m
-        return gx * reshape(gamma, shape) * inv_std, ggamma, gbeta
+            m = x.size // x.shape[1]  # (the small per-channel factors first: fewer passes over x)
+            gx = gy - reshape(gbeta / m, shape) - xhat * reshape(ggamma / m, shape)
+        return gx * (reshape(gamma, shape) * inv_std), ggamma, gbeta
 
 
 def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
@@ -785,6 +787,148 @@ def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
 
 
 batch_nrom = batch_norm  # DeZero's public spelling
+
+
+# Embeddings
+
+def embed_id(x, W):
+    """W[x]: row x of the table W for every integer id in x (any shape); repeated rows sum their gradient"""
+    ids = np.asarray(x.data if isinstance(x, Variable) else x)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"embed_id takes integer ids, got an array of dtype {ids.dtype}; "
+                        f"convert with .astype(int)")
+    n = len(W)
+    bad = ids[(ids < 0) | (ids >= n)]
+    if bad.size:
+        raise IndexError(f"embed_id: id {bad.flat[0]} is out of range for a table of {n} rows "
+                         f"(ids must lie in 0..{n - 1})")
+    return get_item(W, ids)
+
+
+# The long way round: what the book writes before the fused ops, kept readable.
+
+def linear_simple(x, W, b=None):
+    """x @ W + b from matmul and add"""
+    t = matmul(x, W)
+    return t if b is None else t + b
+
+
+def sigmoid_simple(x):
+    """1 / (1 + exp(-x)) from exp and division"""
+    return 1 / (1 + exp(-_input(x)))
+
+
+def softmax_simple(x, axis=1):
+    """exp(x) / sum(exp(x)) from exp, sum and division"""
+    x = _input(x)
+    # softmax(x - c) = softmax(x): shifting by the (constant) max only avoids overflow
+    y = exp(x - x.data.max(axis=axis, keepdims=True))
+    return y / sum(y, axis=axis, keepdims=True)
+
+
+def softmax_cross_entropy_simple(x, t):
+    """-mean(log softmax(x)[t]) from softmax_simple, log and indexing"""
+    x = _input(x)
+    n = x.shape[0]
+    t = _labels(t, n, x.shape[1])
+    p = clip(softmax_simple(x), 1e-15, 1.0)  # log(0) would be -inf
+    return -sum(log(p)[np.arange(n), t]) / n
+
+
+def mean_squared_error_simple(x0, x1):
+    """sum((x0 - x1) ** 2) / len(x0 - x1) from subtraction, square and sum"""
+    diff = _input(x0) - x1
+    return sum(diff ** 2) / len(diff)
+
+
+# DeZero's fused classes for ops that are composites here.
+
+class Linear(Function):
+    """x @ W + b as one op (DeZero's class; linear builds the same graph from matmul and add)."""
+
+    def __call__(self, x, W, b=None):
+        return super().__call__(x, W) if b is None else super().__call__(x, W, b)
+
+    def forward(self, x, W, b=None):
+        y = x @ W
+        return y if b is None else y + b
+
+    def backward(self, gy):
+        x, W = self.inputs[:2]
+        gx = None if type(x) is Constant else matmul(gy, W.T)  # (data needs no gradient)
+        gW = None if type(W) is Constant else matmul(x.T, gy)
+        return (gx, gW) if len(self.inputs) == 2 else (gx, gW, sum_to(gy, self.inputs[2].shape))
+
+
+class MeanSquaredError(Function):
+    """sum((x0 - x1) ** 2) / len(x0) as one op (DeZero's class; see mean_squared_error)."""
+
+    def forward(self, x0, x1):
+        diff = x0 - x1
+        return (diff ** 2).sum() / np.asarray(len(diff), diff.dtype)
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        diff = x0 - x1
+        gx0 = gy * diff * (2 / len(diff))
+        return _unbroadcast(self, gx0, -gx0)
+
+
+# Joining and splitting (an LSTM computes its four gates with one product)
+
+class Concatenate(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        try:
+            return np.concatenate(xs, axis=self.axis)
+        except ValueError:
+            raise ValueError(f"concatenate: shapes {[x.shape for x in xs]} differ outside axis "
+                             f"{self.axis}") from None
+
+    def backward(self, gy):
+        ends, end = [], 0
+        for x in self.inputs[:-1]:
+            end += x.shape[self.axis]
+            ends.append(end)
+        return split(gy, ends, self.axis)  # a tuple, one part per input
+
+
+def concatenate(xs, axis=0):
+    """the variables xs joined along axis (np.concatenate)"""
+    return Concatenate(axis)(*xs)
+
+
+class Split(Function):
+    def __init__(self, indices_or_sections, axis):
+        self.indices_or_sections, self.axis = indices_or_sections, axis
+
+    def forward(self, x):
+        # slicing by hand: np.split costs more than the slices themselves at these sizes
+        axis, n, cut = self.axis % x.ndim, x.shape[self.axis], self.indices_or_sections
+        if isinstance(cut, (int, np.integer)):
+            if cut < 1 or n % cut:
+                raise ValueError(f"split: axis {self.axis} of shape {x.shape} does not divide "
+                                 f"into {cut} equal parts")
+            ends = list(range(0, n + 1, n // cut))
+        else:
+            ends = [0, *cut, n]
+        index = [slice(None)] * x.ndim
+        parts = []
+        for start, stop in zip(ends[:-1], ends[1:]):
+            index[axis] = slice(start, stop)
+            parts.append(x[tuple(index)])
+        return tuple(parts)
+
+    def backward(self, *gys):
+        return concatenate(gys, self.axis)
+
+
+def split(x, indices_or_sections, axis=0):
+    """x cut along axis into equal parts, or at the given indices (np.split); a tuple"""
+    ys = Split(indices_or_sections, axis)(x)
+    return tuple(ys) if isinstance(ys, list) else (ys,)
 
 
 from dezero_lite.functions_conv import *  # noqa: E402,F401,F403  (conv and pooling, DeZero's module)

@@ -62,6 +62,8 @@ def test_bad_input_is_a_clear_error():
         F.batch_norm(np.ones((2, 3, 4)), ones, ones, np.zeros(3), np.ones(3))
     with pytest.raises(ValueError, match=r"shape \(3,\).*got \(4,\)"):
         F.batch_norm(np.ones((2, 3)), np.ones(4), ones, np.zeros(3), np.ones(3))
+    with pytest.raises(ValueError, match=r"shape \(3,\).*got \(1,\)"):
+        F.batch_norm(np.ones((2, 3)), ones, np.ones(1), np.zeros(3), np.ones(3))
     with pytest.raises(ValueError, match="running mean must be a float array"):
         F.batch_norm(np.ones((2, 3)), ones, ones, [0, 0, 0], np.ones(3))
     with pytest.raises(ValueError, match="running var"):

@@ -165,6 +165,26 @@ CASES.update({
                               lambda x, g, b: _bn_ref(x, g, b, BN_MEAN, BN_VAR), (0, 1, 2)),
     "batch_nrom": (lambda x, g, b: F.batch_nrom(x, g, b, np.zeros(3), np.ones(3)),
                    [randn(4, 3), randn(3), randn(3)], _bn_ref, (0, 1, 2)),
+    "embed_id": (lambda W: F.embed_id(np.array([[0, 2], [3, 1]]), W), [randn(4, 3)],
+                 lambda W: W[np.array([[0, 2], [3, 1]])], (0,)),
+    "embed_id(repeated ids)": (lambda W: F.embed_id(np.array([2, 0, 2, 2]), W), [randn(3, 2)],
+                               lambda W: np.stack([W[2], W[0], W[2], W[2]]), (0,)),
+    "linear_simple": (F.linear_simple, [randn(2, 3), randn(3, 4), randn(4)],
+                      lambda x, W, b: x @ W + b, (0, 1, 2)),
+    "sigmoid_simple": (F.sigmoid_simple, [randn(2, 3)], lambda x: 1 / (1 + np.exp(-x)), (0,)),
+    "softmax_simple": (F.softmax_simple, [randn(2, 3)], softmax_ref, (0,)),
+    "softmax_simple(axis 0)": (lambda x: F.softmax_simple(x, axis=0), [randn(2, 3)],
+                               lambda x: softmax_ref(x, axis=0), (0,)),
+    "softmax_cross_entropy_simple": (
+        lambda x: F.softmax_cross_entropy_simple(x, LABELS), [randn(4, 3)],
+        lambda x: -np.log(softmax_ref(x)[np.arange(4), LABELS]).mean(), (0,)),
+    "mean_squared_error_simple": (F.mean_squared_error_simple, [randn(4, 1), randn(4, 1)],
+                                  lambda a, b: ((a - b) ** 2).sum() / 4, (0, 1)),
+    "concatenate": (lambda a, b: F.concatenate([a, b, a], axis=1), [randn(2, 3), randn(2, 1)],
+                    lambda a, b: np.concatenate([a, b, a], axis=1), (0, 1)),
+    "split": (lambda x: F.split(x, 3, axis=1)[1], [randn(2, 6)], lambda x: x[:, 2:4], (0,)),
+    "split(indices)": (lambda x: F.split(x, [1])[1] * F.split(x, [1])[0], [randn(3, 2)],
+                       lambda x: x[1:] * x[:1], (0,)),
 })
 
 

@@ -452,6 +452,91 @@ def layer_groups_cost(repeats):
             "inside record_layers / never recorded": med["recording"] / med["never"]}
 
 
+# LSTM: one training epoch on SinCurve (hidden 100, batch 30, truncated BPTT every 30 steps)
+
+def _lstm_setup(hidden=100):
+    import dezero_lite.layers as L
+    from dezero_lite.datasets import SinCurve
+    np.random.seed(0)
+    lstm, fc = L.LSTM(hidden, in_size=1), L.Linear(1, in_size=hidden)
+    return lstm, fc, SinCurve(train=True)
+
+
+def lstm_dezero(hidden=100, batch=30, bptt=30):
+    from dezero_lite.dataloaders import SeqDataLoader
+    from dezero_lite.models import Model
+    from dezero_lite.optimizers import Adam
+    lstm, fc, data = _lstm_setup(hidden)
+    model = Model()
+    model.lstm, model.fc = lstm, fc
+    opt = Adam().setup(model)
+
+    def run(windows=None):  # windows=1: one window, no update, for the gradient check
+        lstm.reset_state()
+        loss, count = 0, 0
+        for x, t in SeqDataLoader(data, batch_size=batch):
+            loss += F.mean_squared_error(fc(lstm(x)), t)
+            count += 1
+            if count % bptt == 0:
+                model.cleargrads()
+                loss.backward()
+                loss.unchain_backward()
+                if windows:
+                    return lstm.x2f.W.grad.data
+                opt.update()
+    return run
+
+
+def lstm_torch(hidden=100, batch=30, bptt=30):
+    lstm, fc, data = _lstm_setup(hidden)
+    cell, out = torch.nn.LSTMCell(1, hidden), torch.nn.Linear(hidden, 1)
+    with torch.no_grad():  # the same weights; torch stacks the gates in the order i, f, u, o
+        cell.weight_ih.copy_(torch.tensor(np.concatenate(
+            [getattr(lstm, f"x2{g}").W.data.T for g in "ifuo"])))
+        cell.weight_hh.copy_(torch.tensor(np.concatenate(
+            [getattr(lstm, f"h2{g}").W.data.T for g in "ifuo"])))
+        cell.bias_ih.copy_(torch.tensor(np.concatenate([getattr(lstm, f"x2{g}").b.data for g in "ifuo"])))
+        cell.bias_hh.zero_()
+        out.weight.copy_(torch.tensor(fc.W.data.T))
+        out.bias.copy_(torch.tensor(fc.b.data))
+    params = list(cell.parameters()) + list(out.parameters())
+    opt = torch.optim.Adam(params, lr=0.001)
+    n = len(data) // batch
+    xs = torch.tensor(np.stack([data.data[np.arange(batch) * n + i] for i in range(n)]), dtype=torch.float32)
+    ts = torch.tensor(np.stack([data.label[np.arange(batch) * n + i] for i in range(n)]), dtype=torch.float32)
+
+    def run(windows=None):
+        state, loss = None, 0
+        for i in range(n):
+            state = cell(xs[i], state)
+            loss = loss + ((out(state[0]) - ts[i]) ** 2).sum() / batch
+            if (i + 1) % bptt == 0:
+                opt.zero_grad()
+                loss.backward()
+                if windows:
+                    return cell.weight_ih.grad.numpy()[hidden:2 * hidden].T
+                state, loss = (state[0].detach(), state[1].detach()), 0
+                opt.step()
+    return run
+
+
+def lstm_workload(repeats):
+    """The ratio dezero_lite / PyTorch for one epoch, after checking both compute the same gradient."""
+    if torch is None:
+        print("lstm epoch: needs PyTorch for the comparison; skipped")
+        return {}
+    g0, g1 = lstm_dezero()(windows=1), lstm_torch()(windows=1)
+    if not np.allclose(g0, g1, rtol=1e-3, atol=1e-6):
+        raise SystemExit(f"lstm: dezero_lite computes {g0.ravel()[:3]}..., torch {g1.ravel()[:3]}...")
+    med = time_interleaved({"dezero_lite": lstm_dezero(), "torch": lstm_torch()}, repeats)
+    ratio = med["dezero_lite"] / med["torch"]
+    print(f"lstm epoch on SinCurve (hidden 100, batch 30, BPTT 30): dezero_lite "
+          f"{med['dezero_lite'] * 1e3:.0f} ms, torch LSTMCell {med['torch'] * 1e3:.0f} ms, "
+          f"ratio {ratio:.2f}", flush=True)
+    return {"lstm epoch": {"unit": "ms/run", "dezero_lite": med["dezero_lite"] * 1e3,
+                           "torch": med["torch"] * 1e3, "ratio_to_torch": ratio}}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller sizes and 3 repeats")
@@ -461,6 +546,13 @@ def main(argv=None):
     args = ap.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 7)
     only = set(args.only or ["chain", "fanin", "mlp", "newton", "cnn", "backward", "nograd", "memory"])
+
+
+    ap.add_argument("--only", nargs="*", help="workload kinds: chain fanin mlp newton backward nograd memory lstm")
+    ap.add_argument("--json", help="also write the results to this JSON file")
+    args = ap.parse_args(argv)
+    repeats = args.repeats or (3 if args.quick else 7)
+    only = set(args.only or ["chain", "fanin", "mlp", "newton", "backward", "nograd", "memory", "lstm"])
 
     print(f"dezero_lite benchmark: numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'not installed'}, python {sys.version.split()[0]}, "
@@ -503,6 +595,10 @@ def main(argv=None):
         results["layer groups"] = cost = layer_groups_cost(repeats)
         print("layers as boxes, small-MLP step time: " +
               ", ".join(f"{k} {v:.2f}x" for k, v in cost.items()))
+
+
+    if "lstm" in only:
+        results.update(lstm_workload(repeats))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
