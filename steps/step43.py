@@ -157,11 +157,11 @@ y = F.tanh(x)
 y.name = "y"
 gx, = dz.grad(y, x, create_graph=True)
 gx.name = "gx1"
+animation = animate_backward(gx, to_file=None)  # runs backward; the frames are DOT text
 try:
-    animation = animate_backward(gx, to_file=OUT / "step43_backward.html")
+    animation.save(OUT / "step43_backward.html")  # the pictures need Graphviz's dot
     print(f"\nthe backward pass of dy/dx, frame by frame: {OUT / 'step43_backward.html'}")
 except GraphvizNotFoundError:
-    animation = animate_backward(gx, to_file=None)  # the frames are DOT text all the same
     print("\nthe backward pass of dy/dx, frame by frame (no HTML without Graphviz):")
 for k, caption in enumerate(animation.captions):
     print(f"  frame {k}: {caption}")

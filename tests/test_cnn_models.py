@@ -177,9 +177,12 @@ def test_pretrained_weights_are_downloaded_once_then_read_from_the_cache(tmp_pat
     payload = (tmp_path / "published.npz").read_bytes()
     calls = []
 
+    class Response(io.BytesIO):  # what urlopen returns, as far as get_file reads it
+        headers = {"Content-Length": str(len(payload))}
+
     def serve(url, *args, **kwargs):
         calls.append(url)
-        return io.BytesIO(payload)
+        return Response(payload)
     monkeypatch.setattr(urllib.request, "urlopen", serve)
     url = "https://example.org/weights/tiny.npz"
     for _ in range(2):

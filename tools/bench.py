@@ -541,18 +541,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller sizes and 3 repeats")
     ap.add_argument("--repeats", type=int, help="runs per contestant (default 7, or 3 with --quick)")
-    ap.add_argument("--only", nargs="*", help="workload kinds: chain fanin mlp newton cnn backward nograd memory")
+    ap.add_argument("--only", nargs="*",
+                    help="workload kinds: chain fanin mlp newton cnn backward nograd memory groups lstm")
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 7)
-    only = set(args.only or ["chain", "fanin", "mlp", "newton", "cnn", "backward", "nograd", "memory"])
-
-
-    ap.add_argument("--only", nargs="*", help="workload kinds: chain fanin mlp newton backward nograd memory lstm")
-    ap.add_argument("--json", help="also write the results to this JSON file")
-    args = ap.parse_args(argv)
-    repeats = args.repeats or (3 if args.quick else 7)
-    only = set(args.only or ["chain", "fanin", "mlp", "newton", "backward", "nograd", "memory", "lstm"])
+    only = set(args.only or ["chain", "fanin", "mlp", "newton", "cnn", "backward", "nograd", "memory",
+                             "groups", "lstm"])
 
     print(f"dezero_lite benchmark: numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'not installed'}, python {sys.version.split()[0]}, "
@@ -591,12 +586,10 @@ def main(argv=None):
         results["memory"] = memory_growth()
         print("memory over 1,000 small-MLP steps: " +
               ", ".join(f"{k} {v:.0f}" for k, v in results["memory"].items()))
-    if args.only is None or "groups" in args.only:
+    if "groups" in only:
         results["layer groups"] = cost = layer_groups_cost(repeats)
         print("layers as boxes, small-MLP step time: " +
               ", ".join(f"{k} {v:.2f}x" for k, v in cost.items()))
-
-
     if "lstm" in only:
         results.update(lstm_workload(repeats))
     if args.json:

@@ -1,6 +1,6 @@
-"""Step 81: vanishing gradients, seen as colour.
+"""Step 48: vanishing gradients, seen as colour.
 
-Builds on step 30 (pictures of a graph) and step 32 (an `MLP`). The new idea: colour every
+Builds on step 43 (pictures of a graph) and step 45 (an `MLP`). The new idea: colour every
 variable of the graph by the size of its gradient, `get_dot_graph(loss, color_by="grad")`,
 and look at a deep network. Backward multiplies the gradient by the derivative of each
 activation on the way down. A sigmoid's derivative is at most 1/4, so through six sigmoid
@@ -52,10 +52,10 @@ for name, activation in (("sigmoid", F.sigmoid), ("relu", F.relu)):
 texts, pictures = {}, []
 for name, (loss, _) in results.items():
     texts[name] = get_dot_graph(loss, verbose=False, color_by="grad", group_layers=True)
-    (OUT / f"step81_{name}.dot").write_text(texts[name], encoding="utf-8")
+    (OUT / f"step48_{name}.dot").write_text(texts[name], encoding="utf-8")
 try:
     for name, (loss, _) in results.items():
-        png = OUT / f"step81_{name}.png"
+        png = OUT / f"step48_{name}.png"
         plot_dot_graph(loss, verbose=False, to_file=png, color_by="grad", group_layers=True)
         pictures.append(png)
 except GraphvizNotFoundError as e:

@@ -1,7 +1,7 @@
-"""Step 64: a small convolutional network reads the 8x8 digits.
+"""Step 54: a small convolutional network reads the 8x8 digits.
 
-Builds on step 34 (the same digits, read by an MLP from rows of 64 pixels) and steps
-61-63 (convolution and pooling). Here each digit stays an image of shape (1, 8, 8):
+Builds on step 47 (the same digits, read by an MLP from rows of 64 pixels) and steps
+51-53 (convolution and pooling). Here each digit stays an image of shape (1, 8, 8):
 `L.Conv2d(16, 3, pad=1)` learns 16 filters of 3x3 that slide over it, ReLU keeps
 their positive answers, max pooling halves the maps to 4x4; a second convolution
 (32 filters over the 16 maps) and pooling leave 32 maps of 2x2, and one Linear
@@ -10,9 +10,9 @@ weights at the first call, from the shape of the input. Adam trains it for 15
 epochs on batches of 32 (about ten seconds); on the 359 held-out digits it reads
 more than 98% right.
 
-The learned first-layer filters go to `step64_filters.png`, and what they answer
+The learned first-layer filters go to `step54_filters.png`, and what they answer
 on one test digit (the feature maps after each convolution) to
-`step64_feature_maps.png`. Without scikit-learn the step exits with 77.
+`step54_feature_maps.png`. Without scikit-learn the step exits with 77.
 """
 import os
 
@@ -29,7 +29,7 @@ MISSING_DEPENDENCY = 77  # exit status for "an optional package is missing" (see
 try:
     import sklearn.datasets  # noqa: F401  (Digits reads its images from scikit-learn)
 except ImportError:
-    print("step64.py needs scikit-learn for its bundled 8x8 digit images (nothing is downloaded).\n"
+    print("step54.py needs scikit-learn for its bundled 8x8 digit images (nothing is downloaded).\n"
           "Install it with:  pip install scikit-learn   (or: pip install 'dezero_lite[digits]')",
           file=sys.stderr)
     sys.exit(MISSING_DEPENDENCY)
@@ -140,7 +140,7 @@ def plot(filters_png, maps_png):
     return True
 
 
-filters_png, maps_png = OUT / "step64_filters.png", OUT / "step64_feature_maps.png"
+filters_png, maps_png = OUT / "step54_filters.png", OUT / "step54_feature_maps.png"
 if plot(filters_png, maps_png):
     print(f"pictures: {filters_png}, {maps_png}")
 else:

@@ -1,6 +1,6 @@
-"""Step 75: embeddings: a table of learned vectors looked up by integer ids.
+"""Step 57: embeddings: a table of learned vectors looked up by integer ids.
 
-Builds on step 33 (softmax cross-entropy over classes) and step 72 (sequences). Words
+Builds on step 46 (softmax cross-entropy over classes) and step 56 (sequences). Words
 or characters are ids, not numbers to compute with: id 7 is not "more" than id 3.
 `L.EmbedID(in_size, out_size)` holds a table W of in_size rows; `emb(ids)` is W[ids],
 one row per id, for ids of any shape. That is the same as a one-hot vector times W,

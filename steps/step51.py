@@ -1,6 +1,6 @@
-"""Step 61: im2col turns a convolution into one matrix product.
+"""Step 51: im2col turns a convolution into one matrix product.
 
-Builds on step 34, whose network multiplies a batch of flat rows by a weight matrix.
+Builds on step 47, whose network multiplies a batch of flat rows by a weight matrix.
 An image is not a flat row: a convolution slides a small filter (3x3 here) over it
 and, at each position, sums the window times the filter. `F.im2col` copies every
 window the filter visits into one row of a matrix (with C*KH*KW columns), so that
@@ -10,7 +10,7 @@ work NumPy does fastest. The result, reshaped, is `F.conv2d`'s output.
 The price is memory: a pixel appears in every window that covers it, up to KH*KW
 times. `F.col2im` adds the windows back into an image (the adjoint of im2col, used
 by the backward pass); applied to im2col of an image of ones it counts those copies.
-The picture `step61_im2col.png` shows an image, its rows and the counts.
+The picture `step51_im2col.png` shows an image, its rows and the counts.
 """
 import os
 from pathlib import Path
@@ -87,7 +87,7 @@ def plot(path):
     return True
 
 
-png = OUT / "step61_im2col.png"
+png = OUT / "step51_im2col.png"
 if plot(png):
     print(f"the picture: {png}")
 else:

@@ -1,6 +1,6 @@
-"""Step 72: the same sine with an LSTM, whose cell carries a memory beside h.
+"""Step 56: the same sine with an LSTM, whose cell carries a memory beside h.
 
-Builds on step 71 (an RNN trained by truncated BPTT), whose model, training loop and
+Builds on step 55 (an RNN trained by truncated BPTT), whose model, training loop and
 picture this step imports. The new idea is the LSTM's cell: besides h it keeps a
 memory c, and gates decide what to forget (f), what to write (i, of candidate u) and
 what to show (o):
@@ -12,9 +12,9 @@ Because c is updated by addition, a gradient can flow back through many steps wi
 being squashed by a tanh at each one. The step first checks one call of `L.LSTM`
 against these formulas written in NumPy with the layer's own weights (the sub-layers
 `x2f` .. `h2u` hold W_xf .. W_hu). `L.LSTM` has `L.RNN`'s calling convention, so the
-model of step 71 changes in one line; both are trained the same way and predict the
+model of step 55 changes in one line; both are trained the same way and predict the
 cosine one step ahead. The LSTM's prediction and both loss curves go to
-`step72_lstm.png` and `step72_loss.png`.
+`step56_lstm.png` and `step56_loss.png`.
 """
 import os
 import time
@@ -26,11 +26,11 @@ import dezero_lite as dz
 import dezero_lite.layers as L
 from dezero_lite.datasets import SinCurve
 
-from step71 import HIDDEN, SimpleRNN, plot, predict, train  # the model and loop of step 71
+from step55 import HIDDEN, SimpleRNN, plot, predict, train  # the model and loop of step 55
 
 OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
 OUT.mkdir(parents=True, exist_ok=True)
-EPOCHS = 30  # half of step 71's: enough to compare, and the LSTM costs more per step
+EPOCHS = 30  # half of step 55's: enough to compare, and the LSTM costs more per step
 
 
 class BetterRNN(SimpleRNN):
@@ -79,8 +79,8 @@ for name, make in (("RNN", SimpleRNN), ("LSTM", BetterRNN)):
           + ", ".join(f"{e}: {losses[e - 1]:.4f}" for e in (1, 10, 20, EPOCHS))
           + f" ({seconds:.2f} s); test MSE one step ahead {test_mse:.4f}")
 
-png = OUT / "step72_lstm.png"
-loss_png = OUT / "step72_loss.png"
+png = OUT / "step56_lstm.png"
+loss_png = OUT / "step56_loss.png"
 lstm_losses, lstm_pred, lstm_mse = results["LSTM"]
 if plot(png, test.label.ravel(), {f"LSTM({HIDDEN}) prediction": lstm_pred},
         f"LSTM({HIDDEN}), {EPOCHS} epochs of truncated BPTT, test MSE {lstm_mse:.4f}"):

@@ -1,6 +1,6 @@
-"""Step 74: dropout while training, and `test_mode()` to switch it off.
+"""Step 50: dropout while training, and `test_mode()` to switch it off.
 
-Builds on step 33 (an MLP learns the spiral). The new idea: `F.dropout(x, ratio)`
+Builds on step 46 (an MLP learns the spiral). The new idea: `F.dropout(x, ratio)`
 zeroes each element with probability `ratio` and multiplies the survivors by
 1 / (1 - ratio), so that the expected value of every element is unchanged. A network
 trained that way cannot lean on any single unit. Dropout is for training only: inside

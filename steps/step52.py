@@ -1,6 +1,6 @@
-"""Step 62: convolution by hand, against F.conv2d, and what a filter finds.
+"""Step 52: convolution by hand, against F.conv2d, and what a filter finds.
 
-Builds on step 61 (im2col and one matrix product). Here the convolution is written
+Builds on step 51 (im2col and one matrix product). Here the convolution is written
 the slow way, straight from its definition: for every image, filter and output
 position, the sum of a window times the filter, plus the filter's bias. Stride moves
 the window by more than one pixel; padding puts zeros around the image; the output
@@ -12,7 +12,7 @@ A filter is a pattern detector: the filter [1, 0, -1] (in each of 3 rows) takes 
 column right of a pixel from the column left of it, so on a bright rectangle it
 answers -3 along the left edge (dark to bright), +3 along the right edge and 0 where
 the picture is flat. (Like every deep learning library, conv2d does not flip the
-filter.) `step62_edges.png` shows the picture, the filter and its answer.
+filter.) `step52_edges.png` shows the picture, the filter and its answer.
 """
 import os
 import time
@@ -108,7 +108,7 @@ def plot(path):
     return True
 
 
-png = OUT / "step62_edges.png"
+png = OUT / "step52_edges.png"
 if plot(png):
     print(f"the picture: {png}")
 else:

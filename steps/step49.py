@@ -1,6 +1,6 @@
-"""Step 73: batch normalization lets a deep sigmoid network train.
+"""Step 49: batch normalization lets a deep sigmoid network train.
 
-Builds on step 33 (the spiral, mini-batches, softmax cross-entropy). The new idea is
+Builds on step 46 (the spiral, mini-batches, softmax cross-entropy). The new idea is
 `L.BatchNorm()`: before each sigmoid, every feature is shifted and scaled to mean 0 and
 variance 1 over the mini-batch, then given a learned scale gamma and shift beta:
 
@@ -10,7 +10,7 @@ Eight Linear(30) + sigmoid layers trained by plain SGD (lr 1) from Linear's usua
 random start: without normalization the sigmoids' inputs drift where the curve is
 flat, the gradient reaching the first layer is tiny, and the loss sits at ln 3 = 1.0986
 (guessing one class in three) for all 30 epochs. With a BatchNorm before each sigmoid
-the same network learns the spiral. The loss curves go to `step73_loss.png`.
+the same network learns the spiral. The loss curves go to `step49_loss.png`.
 
 Batch statistics exist only for a batch: BatchNorm also keeps running averages of the
 mean and variance (updated at every training call, saved with the weights), and
@@ -101,7 +101,7 @@ except ValueError as e:
     alone_training = None
     print(f"in training mode one point alone has no batch statistics: {str(e)[:60]}...")
 
-png = OUT / "step73_loss.png"
+png = OUT / "step49_loss.png"
 try:
     save_loss_curve(runs["batch norm"][1], png, xlabel="epoch", plain=runs["plain"][1],
                     title=f"{DEPTH} sigmoid layers on the spiral, SGD; loss = with batch norm")

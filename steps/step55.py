@@ -1,6 +1,6 @@
-"""Step 71: a recurrent network predicts the next value of a sine, trained by truncated BPTT.
+"""Step 55: a recurrent network predicts the next value of a sine, trained by truncated BPTT.
 
-Builds on step 32 (an MLP fits a curve) and step 26 (a graph is freed when nothing
+Builds on step 45 (an MLP fits a curve) and step 27 (a graph is freed when nothing
 refers to it). The new idea is state: `L.RNN(hidden)` keeps h between calls and
 computes h = tanh(x W_x + b + h W_h), so its answer at step t depends on every input
 so far. The data `SinCurve` is 999 values of a noisy sine; the target of each is the
@@ -13,7 +13,7 @@ call `loss.backward()`, update, and `loss.unchain_backward()`: the links behind 
 loss are cut, the old graph is freed, and the next window starts from the current h as
 from a constant. That is truncated BPTT. After training, the network predicts a clean
 cosine (which it never saw) one step ahead, fed the true values; the picture
-`step71_rnn.png` shows prediction against truth.
+`step55_rnn.png` shows prediction against truth.
 """
 import os
 import time
@@ -128,7 +128,7 @@ if __name__ == "__main__":
     test_mse = float(np.mean((pred - test.label.ravel()) ** 2))
     print(f"on the clean cosine (never seen): one-step-ahead mean squared error {test_mse:.4f}")
 
-    png = OUT / "step71_rnn.png"
+    png = OUT / "step55_rnn.png"
     if plot(png, test.label.ravel(), {f"RNN({HIDDEN}) prediction": pred},
             f"RNN({HIDDEN}), {EPOCHS} epochs of truncated BPTT, test MSE {test_mse:.4f}"):
         print(f"prediction against truth: {png}")

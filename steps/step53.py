@@ -1,6 +1,6 @@
-"""Step 63: pooling, and what it keeps.
+"""Step 53: pooling, and what it keeps.
 
-Builds on step 62 (a filter's answer is a map of where its pattern is). Pooling
+Builds on step 52 (a filter's answer is a map of where its pattern is). Pooling
 shrinks such a map: `F.pooling` (max pooling) keeps the largest value of each
 window, `F.average_pooling` the mean. Neither has weights to learn. Max pooling
 keeps *that* a pattern was found somewhere in a window and forgets exactly where:
@@ -10,7 +10,7 @@ gradient goes only to the element each window picked; the others get 0.
 Padding for max pooling must never win: dezero_lite pads with -inf, so a window of
 negative numbers at the border still answers its largest number, where padding with
 zeros (as DeZero does) would answer 0, a value that is not in the image.
-`step63_pooling.png` shows a feature map before and after both poolings.
+`step53_pooling.png` shows a feature map before and after both poolings.
 """
 import os
 from pathlib import Path
@@ -57,7 +57,7 @@ print(f"all values between -2 and -1, 2x2 windows, pad 1: F.pooling gives values
       f"{ours.min():.3f} to {ours.max():.3f}; padding with zeros would answer 0 in "
       f"{int((zeros_way == 0).sum())} of the 9 windows")
 
-# On a feature map: the edges of step 62, halved in size.
+# On a feature map: the edges of step 52, halved in size.
 picture = np.zeros((1, 1, 12, 12))
 picture[0, 0, 3:9, 2:10] = 1.0
 edges = np.abs(F.conv2d(picture, np.array([[1.0, 0, -1]] * 3).reshape(1, 1, 3, 3), pad=1).data)
@@ -86,7 +86,7 @@ def plot(path):
     return True
 
 
-png = OUT / "step63_pooling.png"
+png = OUT / "step53_pooling.png"
 if plot(png):
     print(f"the picture: {png}")
 else:
