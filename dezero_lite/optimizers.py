@@ -7,6 +7,19 @@ import numpy as np
 from dezero_lite.core import Variable
 
 
+def _check(owner, name, value, low, high, low_open=False, high_open=False):
+    """Refuse a hyper-parameter that is not a finite number in its range."""
+    bad = isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+    if not bad:
+        value = float(value)
+        bad = not math.isfinite(value) or value < low or value > high \
+            or (low_open and value == low) or (high_open and value == high)
+    if bad:
+        interval = ("(" if low_open else "[") + f"{low:g}, {high:g}" + (")" if high_open else "]")
+        raise ValueError(f"{owner}: {name} must be a finite number in {interval}, got {value!r}")
+    return value
+
+
 class Optimizer:
     """Base class: `setup(target)`, then `update()` after each backward pass.
 
@@ -32,6 +45,13 @@ class Optimizer:
     def update(self):
         if self.target is None:
             raise RuntimeError("call optimizer.setup(model) before update()")
+        for p in self.target.params():
+            if p.grad is not None and not isinstance(p.grad, Variable):
+                if not isinstance(p.grad, np.ndarray) or p.grad.shape != p.shape:
+                    raise TypeError(f"{type(self).__name__}: a gradient must be a Variable or an "
+                                    f"ndarray of the parameter's shape {p.shape}, got "
+                                    f"{type(p.grad).__name__} {getattr(p.grad, 'shape', '')}")
+                p.grad = Variable(p.grad)  # an array set by hand is taken as the gradient
         for f in self.hooks:  # a hook may drop grads (FreezeParam), so look again each time
             f([p for p in self.target.params() if p.grad is not None])
         for p in self.target.params():
@@ -57,7 +77,7 @@ class SGD(Optimizer):
 
     def __init__(self, lr=0.01):
         super().__init__()
-        self.lr = lr
+        self.lr = _check("SGD", "lr", lr, 0, math.inf, low_open=True)
 
     def update_one(self, param):
         param.data -= self.lr * param.grad.data
@@ -68,8 +88,8 @@ class MomentumSGD(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__()
-        self.lr = lr
-        self.momentum = momentum
+        self.lr = _check("MomentumSGD", "lr", lr, 0, math.inf, low_open=True)
+        self.momentum = _check("MomentumSGD", "momentum", momentum, 0, 1, high_open=True)
 
     def update_one(self, param):
         v = self.param_state(param, "v")["v"]
@@ -83,8 +103,8 @@ class AdaGrad(Optimizer):
 
     def __init__(self, lr=0.001, eps=1e-8):
         super().__init__()
-        self.lr = lr
-        self.eps = eps
+        self.lr = _check("AdaGrad", "lr", lr, 0, math.inf, low_open=True)
+        self.eps = _check("AdaGrad", "eps", eps, 0, math.inf, low_open=True)
 
     def update_one(self, param):
         h = self.param_state(param, "h")["h"]
@@ -98,8 +118,8 @@ class AdaDelta(Optimizer):
 
     def __init__(self, rho=0.95, eps=1e-6):
         super().__init__()
-        self.rho = rho
-        self.eps = eps
+        self.rho = _check("AdaDelta", "rho", rho, 0, 1, high_open=True)
+        self.eps = _check("AdaDelta", "eps", eps, 0, math.inf, low_open=True)
 
     def update_one(self, param):
         st = self.param_state(param, "msg", "msdx")
@@ -119,10 +139,10 @@ class Adam(Optimizer):
     def __init__(self, alpha=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__()
         self.t = 0
-        self.alpha = alpha
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.eps = eps
+        self.alpha = _check("Adam", "alpha", alpha, 0, math.inf, low_open=True)
+        self.beta1 = _check("Adam", "beta1", beta1, 0, 1, high_open=True)  # 1 would divide by 0
+        self.beta2 = _check("Adam", "beta2", beta2, 0, 1, high_open=True)
+        self.eps = _check("Adam", "eps", eps, 0, math.inf, low_open=True)
 
     def update(self):
         self.t += 1
@@ -152,7 +172,7 @@ class WeightDecay:
     """Hook: adds rate * W to each gradient (L2 regularization of 0.5 * rate * ||W||**2)."""
 
     def __init__(self, rate):
-        self.rate = rate
+        self.rate = _check("WeightDecay", "rate", rate, 0, math.inf)
 
     def __call__(self, params):
         for p in params:  # new grads, not +=: two parameters may share one gradient object
@@ -163,7 +183,7 @@ class ClipGrad:
     """Hook: scales all gradients down together so that their joint L2 norm is at most max_norm."""
 
     def __init__(self, max_norm):
-        self.max_norm = max_norm
+        self.max_norm = _check("ClipGrad", "max_norm", max_norm, 0, math.inf, low_open=True)
 
     def __call__(self, params):
         total = math.sqrt(sum(float((p.grad.data ** 2).sum()) for p in params))
