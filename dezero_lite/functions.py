@@ -27,6 +27,21 @@ def _axis(name, axis):
     return tuple(int(a) for a in parts) if isinstance(axis, (tuple, list)) else int(axis)
 
 
+def _check_axis(name, shape, axis, nonempty=False):
+    """Refuse an axis out of bounds for shape (or of length 0 if nonempty), naming the function."""
+    for a in axis if isinstance(axis, tuple) else (axis,):
+        if a is not None and not -len(shape) <= a < len(shape):
+            raise ValueError(f"{name}: axis {a} is out of bounds for shape {shape}")
+        if nonempty and a is not None and shape[a] == 0:
+            raise ValueError(f"{name}: axis {a} of shape {shape} is empty; there is nothing to normalize")
+
+
+def _floating(name, x, what="scores"):
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: {what} must be floating point, got {x.dtype}; "
+                        f"convert them with x.astype(np.float32)")
+
+
 def _reduce(name, reduction, x, axis, keepdims):
     try:
         return reduction(x, axis=axis, keepdims=keepdims)
@@ -35,9 +50,28 @@ def _reduce(name, reduction, x, axis, keepdims):
 
 
 def _unbroadcast(f, *gxs):
-    """Sum each gradient back to the shape of its input, undoing broadcasting."""
-    return tuple(gx if gx is None or gx.shape == x.shape else sum_to(gx, x.shape)
+    """Sum each gradient back to the shape of its input, undoing broadcasting, and give it
+    the input's dtype when that is floating (float32 + float64 gives float32 and float64 gradients)."""
+    return tuple(gx if gx is None else _cast_like(gx if gx.shape == x.shape else sum_to(gx, x.shape), x)
                  for gx, x in zip(gxs, f.inputs))
+
+
+class _Cast(Function):
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return _cast_like(gy, self.inputs[0])
+
+
+def _cast_like(gx, x):
+    """gx in the dtype of x, if x is floating and gx is not already of that dtype."""
+    if x.dtype.kind != "f" or gx.dtype == x.dtype:
+        return gx
+    return _Cast(x.dtype)(gx)
 
 
 # Arithmetic
@@ -507,7 +541,9 @@ def sum(x, axis=None, keepdims=False):
 def mean(x, axis=None, keepdims=False):
     """arithmetic mean, over all axes or the given ones"""
     x = _input(x)
-    y = sum(x, _axis("mean", axis), keepdims)
+    axis = _axis("mean", axis)
+    _check_axis("mean", x.shape, axis)
+    y = sum(x, axis, keepdims)
     return y * (y.size / x.size if x.size else np.nan)  # NumPy's mean of nothing is nan
 
 
@@ -608,6 +644,8 @@ class Softmax(Function):
         self.axis = _axis("softmax", axis)
 
     def forward(self, x):
+        _floating("softmax", x)
+        _check_axis("softmax", x.shape, self.axis, nonempty=True)
         y = np.exp(x - x.max(axis=self.axis, keepdims=True))
         return y / y.sum(axis=self.axis, keepdims=True)
 
@@ -627,6 +665,8 @@ class LogSoftmax(Function):
         self.axis = _axis("log_softmax", axis)
 
     def forward(self, x):
+        _floating("log_softmax", x)
+        _check_axis("log_softmax", x.shape, self.axis, nonempty=True)
         return x - utils.logsumexp(x, self.axis)
 
     def backward(self, gy):
@@ -684,6 +724,7 @@ class SoftmaxCrossEntropy(Function):
     def forward(self, x, t):
         if x.ndim != 2:
             raise ValueError(f"softmax_cross_entropy takes scores of shape (N, C), got {x.shape}")
+        _floating("softmax_cross_entropy", x)
         t = _labels(t, len(x), x.shape[1])
         log_p = x - utils.logsumexp(x, axis=1)
         return -log_p[np.arange(len(x)), t].sum() / np.asarray(len(x), x.dtype)
@@ -702,8 +743,11 @@ def softmax_cross_entropy(x, t):
 
 class SigmoidCrossEntropy(Function):
     def forward(self, x, t):
-        # log(1 + e**x) - t*x, written so that large |x| neither overflows nor gives log(0)
-        loss = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+        # log(1 + e**x) - t*x = (1-t) max(x, 0) + t max(-x, 0) + log(1 + e**-|x|): large |x|
+        # neither overflows nor gives log(0), and a weight of 0 times an infinite score is 0
+        weighted = [np.where(w == 0, 0, w * m) for w, m in ((1 - t, np.maximum(x, 0)),
+                                                            (t, np.maximum(-x, 0)))]
+        loss = weighted[0] + weighted[1] + np.log1p(np.exp(-np.abs(x)))
         return loss.sum() / np.asarray(len(x) if x.ndim else 1, x.dtype)
 
     def backward(self, gy):
@@ -715,6 +759,7 @@ class SigmoidCrossEntropy(Function):
 def sigmoid_cross_entropy(x, t):
     """binary cross-entropy of sigmoid(x) against targets t, from the scores x"""
     x = _input(x)
+    _floating("sigmoid_cross_entropy", x)
     t = _target_like(t.data if isinstance(t, Variable) else t, x)
     if np.size(t) != x.size:
         raise ValueError(f"sigmoid_cross_entropy: {x.size} scores of shape {x.shape} but "
@@ -726,8 +771,7 @@ def sigmoid_cross_entropy(x, t):
 def binary_cross_entropy(p, t, eps=1e-15):
     """-mean(t log p + (1 - t) log(1 - p)) for probabilities p"""
     p = _input(p)
-    if p.dtype.kind != "f":
-        raise TypeError(f"binary_cross_entropy: probabilities must be floating point, got {p.dtype}")
+    _floating("binary_cross_entropy", p, "probabilities")
     _same_shape("binary_cross_entropy", p, t)
     _in_unit_interval("binary_cross_entropy", "probabilities (use sigmoid_cross_entropy on scores)", p)
     _in_unit_interval("binary_cross_entropy", "targets", t)
