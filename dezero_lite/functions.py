@@ -741,13 +741,17 @@ def softmax_cross_entropy(x, t):
     return SoftmaxCrossEntropy()(x, t)
 
 
+def _times(w, m):
+    """w * m, with 0 * inf taken as 0 (a target of 0 ignores an infinite score)."""
+    return np.where(w == 0, 0, w * m)
+
+
 class SigmoidCrossEntropy(Function):
     def forward(self, x, t):
         # log(1 + e**x) - t*x = (1-t) max(x, 0) + t max(-x, 0) + log(1 + e**-|x|): large |x|
         # neither overflows nor gives log(0), and a weight of 0 times an infinite score is 0
-        weighted = [np.where(w == 0, 0, w * m) for w, m in ((1 - t, np.maximum(x, 0)),
-                                                            (t, np.maximum(-x, 0)))]
-        loss = weighted[0] + weighted[1] + np.log1p(np.exp(-np.abs(x)))
+        loss = (_times(1 - t, np.maximum(x, 0)) + _times(t, np.maximum(-x, 0))
+                + np.log1p(np.exp(-np.abs(x))))
         return loss.sum() / np.asarray(len(x) if x.ndim else 1, x.dtype)
 
     def backward(self, gy):

@@ -38,6 +38,10 @@ class Optimizer:
         if not hasattr(target, "params"):
             raise TypeError(f"an optimizer needs a target with params() (a Layer or Model), "
                             f"got {type(target).__name__}")
+        if next(iter(target.params()), None) is None:
+            raise ValueError(f"{type(self).__name__}: {type(target).__name__} has no parameters to "
+                             f"train (layers must be attributes, or kept in a list, tuple or dict "
+                             f"attribute)")
         self.target = target
         self.state = weakref.WeakKeyDictionary()
         return self

@@ -104,7 +104,9 @@ def bce_ref(p, t):
 def sigmoid_ce_ref(x, t):
     t = t.astype(x.dtype)
     p = 1 / (1 + np.exp(-x))
-    return np.asarray(-np.sum(t * np.log(p) + (1 - t) * np.log(1 - p)) / (len(x) if x.ndim else 1))
+    # a term whose weight is 0 counts 0, also where its log is -inf (an infinite score)
+    terms = np.where(t == 0, 0, t * np.log(p)) + np.where(t == 1, 0, (1 - t) * np.log(1 - p))
+    return np.asarray(-np.sum(terms) / (len(x) if x.ndim else 1))
 
 
 ROWS = {

@@ -263,6 +263,8 @@ def test_a_parameter_in_a_list_or_a_model_with_nothing_is_said(tmp_path):
         list(Hidden().params())
     with pytest.raises(ValueError, match="has no parameters"):
         Model().save_weights(tmp_path / "w.npz")
+    with pytest.raises(ValueError, match="SGD: Model has no parameters to train"):
+        O.SGD().setup(Model())
     assert os.listdir(tmp_path) == []
 
 
@@ -448,3 +450,11 @@ def test_train_tool_refuses_an_out_that_is_a_file_before_training(tmp_path):
                           str(target), "--quiet"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "--out" in out.stderr and "digits" not in out.stdout
     assert target.read_text() == "keep me"
+
+
+def test_train_tool_stops_when_the_loss_is_no_longer_a_number(tmp_path):
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "train.py"), "--lr", "1e30",
+                          "--epochs", "2", "--quiet", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and "training diverged in epoch 1" in out.stderr
+    assert "smaller --lr" in out.stderr and "Traceback" not in out.stderr
