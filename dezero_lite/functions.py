@@ -27,6 +27,18 @@ def _axis(name, axis):
     return tuple(int(a) for a in parts) if isinstance(axis, (tuple, list)) else int(axis)
 
 
+def _shape(name, shape):
+    """A shape argument as a tuple of plain ints (an int, NumPy integers and lists are fine)."""
+    parts = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    try:
+        parts = tuple(parts)
+    except TypeError:
+        parts = None
+    if parts is None or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) for n in parts):
+        raise TypeError(f"{name}: a shape must be an int or a tuple of ints, got {shape!r}")
+    return tuple(int(n) for n in parts)
+
+
 def _check_axis(name, shape, axis, nonempty=False):
     """Refuse an axis out of bounds for shape (or of length 0 if nonempty), naming the function."""
     for a in axis if isinstance(axis, tuple) else (axis,):
@@ -366,7 +378,7 @@ class Reshape(Function):
 
 def reshape(x, shape):
     """x with a new shape (one axis may be -1)"""
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = _shape("reshape", shape)
     if isinstance(x, Variable) and x.shape == shape:
         return x
     return Reshape(shape)(x)
@@ -465,6 +477,8 @@ def get_item(x, slices):
 def expand_dims(x, axis):
     """x with a new axis of length 1 at position axis"""
     x = _input(x)
+    axis = _axis("expand_dims", axis)
+    _check_axis("expand_dims", x.shape + (1,), axis)  # the axis counts in the result's shape
     return reshape(x, np.expand_dims(x.data, axis).shape)
 
 
@@ -493,7 +507,7 @@ class BroadcastTo(Function):
 
 def broadcast_to(x, shape):
     """x repeated along new or length-1 axes to shape"""
-    shape = tuple(shape)
+    shape = _shape("broadcast_to", shape)
     if isinstance(x, Variable) and x.shape == shape:
         return x
     return BroadcastTo(shape)(x)
@@ -512,7 +526,7 @@ class SumTo(Function):
 
 def sum_to(x, shape):
     """x summed down to shape (the adjoint of broadcast_to)"""
-    shape = tuple(shape)
+    shape = _shape("sum_to", shape)
     if isinstance(x, Variable) and x.shape == shape:
         return x
     return SumTo(shape)(x)

@@ -458,3 +458,21 @@ def test_train_tool_stops_when_the_loss_is_no_longer_a_number(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 1 and "training diverged in epoch 1" in out.stderr
     assert "smaller --lr" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("f, shape", [(F.reshape, np.int64(6)), (F.reshape, (np.int64(3), 2)),
+                                      (F.broadcast_to, [np.int32(2), 2, 3]), (F.sum_to, (np.int64(3),))])
+def test_shapes_given_as_numpy_integers_work_and_floats_are_named(f, shape):
+    x = Variable(np.ones((2, 3)) if f is not F.broadcast_to else np.ones(3))
+    y = f(x, shape)
+    F.sum(y * y).backward()
+    assert x.grad.shape == x.shape and all(type(n) is int for n in y.shape)
+    with pytest.raises(TypeError, match=f"{f.__name__}: a shape must be an int or a tuple of ints"):
+        f(x, (2.0, 3))
+
+
+def test_expand_dims_names_a_bad_axis():
+    x = Variable(np.ones((2, 3)))
+    assert F.expand_dims(x, np.int64(-1)).shape == (2, 3, 1)
+    with pytest.raises(ValueError, match=r"expand_dims: axis 3 is out of bounds for shape \(2, 3, 1\)"):
+        F.expand_dims(x, 3)
