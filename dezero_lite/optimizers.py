@@ -15,9 +15,14 @@ def _check(owner, name, value, low, high, low_open=False, high_open=False):
         bad = not math.isfinite(value) or value < low or value > high \
             or (low_open and value == low) or (high_open and value == high)
     if bad:
-        interval = ("(" if low_open else "[") + f"{low:g}, {high:g}" + (")" if high_open else "]")
+        closing = ")" if high_open or high == math.inf else "]"
+        interval = ("(" if low_open else "[") + f"{low:g}, {high:g}" + closing
         raise ValueError(f"{owner}: {name} must be a finite number in {interval}, got {value!r}")
     return value
+
+
+POSITIVE = (0, math.inf, True, False)   # (low, high, low excluded, high excluded)
+FRACTION = (0, 1, False, True)          # [0, 1)
 
 
 class Optimizer:
@@ -28,6 +33,13 @@ class Optimizer:
     parameter itself: a replaced parameter starts afresh and its old state goes
     with it. Parameters whose grad is None are skipped.
     """
+
+    ranges = {}  # hyper-parameter name -> allowed range, checked whenever it is set
+
+    def __setattr__(self, name, value):
+        if name in self.ranges:
+            value = _check(type(self).__name__, name, value, *self.ranges[name])
+        object.__setattr__(self, name, value)
 
     def __init__(self):
         self.target = None
@@ -79,9 +91,11 @@ class Optimizer:
 class SGD(Optimizer):
     """W <- W - lr * dW."""
 
+    ranges = {"lr": POSITIVE}
+
     def __init__(self, lr=0.01):
         super().__init__()
-        self.lr = _check("SGD", "lr", lr, 0, math.inf, low_open=True)
+        self.lr = lr
 
     def update_one(self, param):
         param.data -= self.lr * param.grad.data
@@ -90,10 +104,12 @@ class SGD(Optimizer):
 class MomentumSGD(Optimizer):
     """v <- momentum * v - lr * dW; W <- W + v."""
 
+    ranges = {"lr": POSITIVE, "momentum": FRACTION}
+
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__()
-        self.lr = _check("MomentumSGD", "lr", lr, 0, math.inf, low_open=True)
-        self.momentum = _check("MomentumSGD", "momentum", momentum, 0, 1, high_open=True)
+        self.lr = lr
+        self.momentum = momentum
 
     def update_one(self, param):
         v = self.param_state(param, "v")["v"]
@@ -105,10 +121,12 @@ class MomentumSGD(Optimizer):
 class AdaGrad(Optimizer):
     """h <- h + dW**2; W <- W - lr * dW / (sqrt(h) + eps)."""
 
+    ranges = {"lr": POSITIVE, "eps": POSITIVE}
+
     def __init__(self, lr=0.001, eps=1e-8):
         super().__init__()
-        self.lr = _check("AdaGrad", "lr", lr, 0, math.inf, low_open=True)
-        self.eps = _check("AdaGrad", "eps", eps, 0, math.inf, low_open=True)
+        self.lr = lr
+        self.eps = eps
 
     def update_one(self, param):
         h = self.param_state(param, "h")["h"]
@@ -120,10 +138,12 @@ class AdaGrad(Optimizer):
 class AdaDelta(Optimizer):
     """Zeiler's AdaDelta: step = sqrt(E[dx**2] + eps) / sqrt(E[g**2] + eps) * g, no learning rate."""
 
+    ranges = {"rho": FRACTION, "eps": POSITIVE}
+
     def __init__(self, rho=0.95, eps=1e-6):
         super().__init__()
-        self.rho = _check("AdaDelta", "rho", rho, 0, 1, high_open=True)
-        self.eps = _check("AdaDelta", "eps", eps, 0, math.inf, low_open=True)
+        self.rho = rho
+        self.eps = eps
 
     def update_one(self, param):
         st = self.param_state(param, "msg", "msdx")
@@ -140,13 +160,16 @@ class AdaDelta(Optimizer):
 class Adam(Optimizer):
     """Adam with bias correction; each parameter counts its own steps."""
 
+    # beta1 = 1 would divide by zero in the bias correction
+    ranges = {"alpha": POSITIVE, "beta1": FRACTION, "beta2": FRACTION, "eps": POSITIVE}
+
     def __init__(self, alpha=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__()
         self.t = 0
-        self.alpha = _check("Adam", "alpha", alpha, 0, math.inf, low_open=True)
-        self.beta1 = _check("Adam", "beta1", beta1, 0, 1, high_open=True)  # 1 would divide by 0
-        self.beta2 = _check("Adam", "beta2", beta2, 0, 1, high_open=True)
-        self.eps = _check("Adam", "eps", eps, 0, math.inf, low_open=True)
+        self.alpha = alpha
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
 
     def update(self):
         self.t += 1
@@ -187,7 +210,7 @@ class ClipGrad:
     """Hook: scales all gradients down together so that their joint L2 norm is at most max_norm."""
 
     def __init__(self, max_norm):
-        self.max_norm = _check("ClipGrad", "max_norm", max_norm, 0, math.inf, low_open=True)
+        self.max_norm = _check("ClipGrad", "max_norm", max_norm, *POSITIVE)
 
     def __call__(self, params):
         total = math.sqrt(sum(float((p.grad.data ** 2).sum()) for p in params))

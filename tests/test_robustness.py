@@ -286,7 +286,7 @@ def test_layer_arguments_are_checked(make, error, message):
 # Optimizers and data
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: O.SGD(lr=float("nan")), r"SGD: lr must be a finite number in \(0, inf\], got nan"),
+    (lambda: O.SGD(lr=float("nan")), r"SGD: lr must be a finite number in \(0, inf\), got nan"),
     (lambda: O.SGD(lr=-1), "SGD: lr"),
     (lambda: O.SGD(lr="0.1"), "SGD: lr"),
     (lambda: O.MomentumSGD(momentum=2), r"MomentumSGD: momentum must be a finite number in \[0, 1\)"),
@@ -301,6 +301,16 @@ def test_layer_arguments_are_checked(make, error, message):
 def test_hyper_parameters_out_of_range_are_refused(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_hyper_parameters_set_later_are_checked_too():
+    opt = O.MomentumSGD()
+    opt.lr = 0.5
+    with pytest.raises(ValueError, match="MomentumSGD: lr must be a finite number"):
+        opt.lr = float("nan")
+    with pytest.raises(ValueError, match="MomentumSGD: momentum"):
+        opt.momentum = 1.0
+    assert (opt.lr, opt.momentum) == (0.5, 0.9)
 
 
 def test_an_ndarray_set_as_a_gradient_is_used_and_a_wrong_one_is_named():
@@ -358,7 +368,8 @@ def test_binary_cross_entropy_in_float32_is_finite_and_refuses_what_is_not_a_pro
     loss.backward()
     assert loss.dtype == np.float32 and np.isfinite(loss.data) and loss.data > 5
     assert np.all(np.isfinite(p.grad.data))
-    with pytest.raises(ValueError, match=r"binary_cross_entropy: probabilities .* \[0, 1\], got values from -0.5"):
+    with pytest.raises(ValueError,
+                       match=r"binary_cross_entropy: probabilities .* \[0, 1\], got values from -0.5"):
         F.binary_cross_entropy(Variable(np.array([-0.5, 3.0])), np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="binary_cross_entropy: targets must lie in"):
         F.binary_cross_entropy(Variable(np.array([0.5])), np.array([2.0]))
