@@ -1,30 +1,85 @@
 """Writing files so that a crash never leaves a half-written one in place of a good one."""
 import os
-import tempfile
+import re
+import secrets
+import stat
+
+
+def _temp_names(folder, base):
+    """Temporary files of earlier saves of base: '.<base>.<pid>.<random>.tmp'."""
+    pattern = re.compile(re.escape("." + base + ".") + r"(\d+)\.[0-9a-f]{8}\.tmp")
+    for name in os.listdir(folder):
+        m = pattern.fullmatch(name)
+        if m:
+            yield os.path.join(folder, name), int(m.group(1))
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _fsync(path, flags=os.O_RDONLY):
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def atomic_write(path, fill):
     """Make path by calling fill(tmp) on a temporary file in the same folder, then renaming it.
 
-    The rename replaces the old file in one step; if fill fails, the old file is
-    untouched and the temporary one is removed. Concurrent writers never share a
-    temporary name.
+    The rename replaces the old file in one step, after the data reached the disk
+    (fsync), and the folder is synced after it; if fill fails, the old file is
+    untouched and the temporary one is removed. A read-only file is refused, a
+    symbolic link has its target replaced, a new file gets the mode a plain open()
+    would give (the umask applies), an old file keeps its mode. Temporary files
+    left by a killed process are removed by the next save of the same file.
     """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    shown = path = os.fspath(path)
+    path = os.path.realpath(path)  # write through a symlink to its target
+    folder, base = os.path.split(path)
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist; "
+        raise FileNotFoundError(f"cannot write {shown}: the folder {folder} does not exist; "
                                 f"create it first")
-    # mkstemp makes a private file: give it the old file's mode, or the usual rw-r--r--
-    mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    os.close(fd)
+    old_mode = None
+    if os.path.exists(path):
+        st = os.stat(path)
+        old_mode = stat.S_IMODE(st.st_mode)
+        if not stat.S_ISREG(st.st_mode):
+            raise IsADirectoryError(f"cannot write {shown}: it exists and is not a regular file")
+        if not old_mode & stat.S_IWUSR or not os.access(path, os.W_OK):
+            raise PermissionError(f"cannot write {shown}: the file is read-only; make it "
+                                  f"writable (chmod u+w) or choose another name")
+    for tmp, pid in _temp_names(folder, base):
+        if pid != os.getpid() and not _alive(pid):
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+    tmp = os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies
+    except PermissionError:
+        raise PermissionError(f"cannot write {shown}: the folder {folder} is not writable; "
+                              f"choose another folder") from None
     try:
         fill(tmp)
-        os.chmod(tmp, mode)
+        if old_mode is not None:
+            os.chmod(tmp, old_mode)
+        _fsync(tmp)
         os.replace(tmp, path)
+        try:
+            _fsync(folder)
+        except OSError:  # some file systems cannot sync a folder; the rename is done
+            pass
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    return path
-
+    return shown

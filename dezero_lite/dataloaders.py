@@ -18,8 +18,13 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size, shuffle=True, gpu=False, seed=None):
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            raise ValueError(f"{type(self).__name__}: batch_size must be a positive int, "
+                             f"got {batch_size!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                                 or seed < 0):
+            raise ValueError(f"{type(self).__name__}: seed must be None or an int >= 0, got {seed!r}")
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle

@@ -143,6 +143,13 @@ class Digits(Dataset):
     """
 
     def __init__(self, train=True, transform=None, target_transform=None, seed=0, test_ratio=0.2):
+        ratio_ok = not isinstance(test_ratio, bool) and isinstance(test_ratio, (int, float, np.floating)) \
+            and 0 < test_ratio < 1
+        if not ratio_ok:
+            raise ValueError(f"Digits: test_ratio must be a number between 0 and 1 (exclusive), "
+                             f"such as 0.2, got {test_ratio!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"Digits: seed must be an int >= 0, got {seed!r}")
         self.seed = seed
         self.test_ratio = test_ratio
         super().__init__(train, transform, target_transform)
@@ -158,6 +165,9 @@ class Digits(Dataset):
         t = bunch.target.astype(np.int32)
         order = np.random.default_rng(self.seed).permutation(len(t))
         n_test = int(round(len(t) * self.test_ratio))
+        if not 0 < n_test < len(t):
+            raise ValueError(f"Digits: test_ratio={self.test_ratio} leaves {len(t) - n_test} training "
+                             f"and {n_test} test images of {len(t)}; both must be non-empty")
         idx = order[n_test:] if self.train else order[:n_test]
         self.data, self.label = x[idx], t[idx]
 

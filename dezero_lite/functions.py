@@ -4,6 +4,8 @@ Backward passes are written with these same functions, so gradients can be
 differentiated again (create_graph=True). The operators of Variable are bound
 in one table at the end of this module.
 """
+import builtins
+
 import numpy as np
 
 from dezero_lite import utils
@@ -15,10 +17,73 @@ def _input(x):
     return x if isinstance(x, Variable) else Constant(as_array(x))
 
 
+def _axis(name, axis):
+    """An axis argument as NumPy takes it, with NumPy integers made plain ints (backward needs them)."""
+    if axis is None:
+        return None
+    parts = axis if isinstance(axis, (tuple, list)) else (axis,)
+    if any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in parts):
+        raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
+    return tuple(int(a) for a in parts) if isinstance(axis, (tuple, list)) else int(axis)
+
+
+def _shape(name, shape):
+    """A shape argument as a tuple of plain ints (an int, NumPy integers and lists are fine)."""
+    parts = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    try:
+        parts = tuple(parts)
+    except TypeError:
+        parts = None
+    if parts is None or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) for n in parts):
+        raise TypeError(f"{name}: a shape must be an int or a tuple of ints, got {shape!r}")
+    return tuple(int(n) for n in parts)
+
+
+def _check_axis(name, shape, axis, nonempty=False):
+    """Refuse an axis out of bounds for shape (or of length 0 if nonempty), naming the function."""
+    for a in axis if isinstance(axis, tuple) else (axis,):
+        if a is not None and not -len(shape) <= a < len(shape):
+            raise ValueError(f"{name}: axis {a} is out of bounds for shape {shape}")
+        if nonempty and a is not None and shape[a] == 0:
+            raise ValueError(f"{name}: axis {a} of shape {shape} is empty; there is nothing to normalize")
+
+
+def _floating(name, x, what="scores"):
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: {what} must be floating point, got {x.dtype}; "
+                        f"convert them with x.astype(np.float32)")
+
+
+def _reduce(name, reduction, x, axis, keepdims):
+    try:
+        return reduction(x, axis=axis, keepdims=keepdims)
+    except ValueError as e:  # AxisError (out of bounds, repeated) or max of an empty axis
+        raise ValueError(f"{name}: cannot reduce shape {x.shape} over axis {axis}: {e}") from None
+
+
 def _unbroadcast(f, *gxs):
-    """Sum each gradient back to the shape of its input, undoing broadcasting."""
-    return tuple(gx if gx is None or gx.shape == x.shape else sum_to(gx, x.shape)
+    """Sum each gradient back to the shape of its input, undoing broadcasting, and give it
+    the input's dtype when that is floating (float32 + float64 gives float32 and float64 gradients)."""
+    return tuple(gx if gx is None else _cast_like(gx if gx.shape == x.shape else sum_to(gx, x.shape), x)
                  for gx, x in zip(gxs, f.inputs))
+
+
+class _Cast(Function):
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return _cast_like(gy, self.inputs[0])
+
+
+def _cast_like(gx, x):
+    """gx in the dtype of x, if x is floating and gx is not already of that dtype."""
+    if x.dtype.kind != "f" or gx.dtype == x.dtype:
+        return gx
+    return _Cast(x.dtype)(gx)
 
 
 # Arithmetic
@@ -112,9 +177,10 @@ class Pow(Function):
 
     def backward(self, gy):
         x, = self.inputs
-        if np.all(self.c == 0):  # the formula would give 0 * 0 ** -1 = nan at x = 0
-            return _unbroadcast(self, gy * 0)[0]
-        return _unbroadcast(self, self.c * x ** (self.c - 1) * gy)
+        # where c = 0 the formula would give 0 * 0 ** -1 = nan at x = 0: use 0 * x ** 1 there
+        c = self.c
+        c_minus_1 = (1 if c == 0 else c - 1) if np.ndim(c) == 0 else np.where(c == 0, 1, c - 1)
+        return _unbroadcast(self, c * x ** c_minus_1 * gy)
 
 
 class PowVar(Function):
@@ -312,7 +378,7 @@ class Reshape(Function):
 
 def reshape(x, shape):
     """x with a new shape (one axis may be -1)"""
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = _shape("reshape", shape)
     if isinstance(x, Variable) and x.shape == shape:
         return x
     return Reshape(shape)(x)
@@ -354,15 +420,30 @@ def _is_basic_index(slices):
     return all(isinstance(s, (int, slice, type(None), type(Ellipsis))) for s in parts)
 
 
+def _check_index(slices):
+    """Refuse index parts NumPy would reject with a message about the wrong thing (v[1.0])."""
+    for s in slices if isinstance(slices, tuple) else (slices,):
+        if isinstance(s, (int, np.integer, np.bool_, slice, type(None), type(Ellipsis))):
+            continue
+        if isinstance(s, list) and (not s or np.asarray(s).dtype.kind in "iub"):
+            continue
+        if isinstance(s, np.ndarray) and s.dtype.kind in "iub":
+            continue
+        kind = f"an array of {s.dtype}" if isinstance(s, np.ndarray) else type(s).__name__
+        raise IndexError(f"get_item: cannot index with {kind} ({s!r}); use ints, slices, None, "
+                         f"..., or arrays of ints or bools")
+    return slices
+
+
 class GetItem(Function):
     def __init__(self, slices):
-        self.slices = _plain_index(slices)
+        self.slices = _check_index(_plain_index(slices))
 
     def forward(self, x):
         try:
             return x[self.slices]
         except IndexError as e:
-            raise IndexError(f"index {self.slices!r} is out of range for a variable "
+            raise IndexError(f"get_item: index {self.slices!r} does not fit a variable "
                              f"of shape {x.shape}: {e}") from None
 
     def backward(self, gy):
@@ -396,13 +477,17 @@ def get_item(x, slices):
 def expand_dims(x, axis):
     """x with a new axis of length 1 at position axis"""
     x = _input(x)
+    axis = _axis("expand_dims", axis)
+    _check_axis("expand_dims", x.shape + (1,), axis)  # the axis counts in the result's shape
     return reshape(x, np.expand_dims(x.data, axis).shape)
 
 
 def flatten(x):
     """x reshaped to (batch, features)"""
     x = _input(x)
-    return reshape(x, (x.shape[0], -1))
+    if x.ndim == 0:
+        raise ValueError("flatten: a 0-d variable has no batch axis to keep; use reshape(x, (1, 1))")
+    return reshape(x, (x.shape[0], int(np.prod(x.shape[1:], dtype=np.int64))))  # -1 fails when empty
 
 
 class BroadcastTo(Function):
@@ -411,7 +496,8 @@ class BroadcastTo(Function):
 
     def forward(self, x):
         try:
-            return np.broadcast_to(x, self.shape)
+            # a copy: a read-only view would make only some gradients writable
+            return np.broadcast_to(x, self.shape).copy()
         except ValueError:
             raise ValueError(f"cannot broadcast shape {x.shape} to {self.shape}") from None
 
@@ -421,7 +507,7 @@ class BroadcastTo(Function):
 
 def broadcast_to(x, shape):
     """x repeated along new or length-1 axes to shape"""
-    shape = tuple(shape)
+    shape = _shape("broadcast_to", shape)
     if isinstance(x, Variable) and x.shape == shape:
         return x
     return BroadcastTo(shape)(x)
@@ -440,7 +526,7 @@ class SumTo(Function):
 
 def sum_to(x, shape):
     """x summed down to shape (the adjoint of broadcast_to)"""
-    shape = tuple(shape)
+    shape = _shape("sum_to", shape)
     if isinstance(x, Variable) and x.shape == shape:
         return x
     return SumTo(shape)(x)
@@ -450,10 +536,10 @@ def sum_to(x, shape):
 
 class Sum(Function):
     def __init__(self, axis, keepdims):
-        self.axis, self.keepdims = axis, keepdims
+        self.axis, self.keepdims = _axis("sum", axis), keepdims
 
     def forward(self, x):
-        return x.sum(axis=self.axis, keepdims=self.keepdims)
+        return _reduce("sum", np.sum, x, self.axis, self.keepdims)
 
     def backward(self, gy):
         x, = self.inputs
@@ -469,8 +555,10 @@ def sum(x, axis=None, keepdims=False):
 def mean(x, axis=None, keepdims=False):
     """arithmetic mean, over all axes or the given ones"""
     x = _input(x)
+    axis = _axis("mean", axis)
+    _check_axis("mean", x.shape, axis)
     y = sum(x, axis, keepdims)
-    return y * (y.size / x.size)
+    return y * (y.size / x.size if x.size else np.nan)  # NumPy's mean of nothing is nan
 
 
 average = mean
@@ -478,16 +566,17 @@ average = mean
 
 class Max(Function):
     def __init__(self, axis=None, keepdims=False):
-        self.axis, self.keepdims = axis, keepdims
+        self.axis, self.keepdims = _axis(type(self).__name__.lower(), axis), keepdims
 
     def forward(self, x):
-        return x.max(axis=self.axis, keepdims=self.keepdims)
+        return _reduce("max", np.max, x, self.axis, self.keepdims)
 
     def backward(self, gy):
         x, = self.inputs
         y = self.outputs[0]()
         shape = utils.reshape_sum_backward(y.data, x.shape, self.axis, self.keepdims).shape
-        hit = x.data == y.data.reshape(shape)
+        y = y.data.reshape(shape)
+        hit = (x.data == y) | (np.isnan(x.data) & np.isnan(y))  # a NaN maximum is the NaN element
         # Ties share the gradient, so that it still sums to gy.
         share = (hit / hit.sum(axis=self.axis, keepdims=True)).astype(gy.dtype)
         return broadcast_to(reshape(gy, shape), x.shape) * share
@@ -495,7 +584,7 @@ class Max(Function):
 
 class Min(Max):
     def forward(self, x):
-        return x.min(axis=self.axis, keepdims=self.keepdims)
+        return _reduce("min", np.min, x, self.axis, self.keepdims)
 
 
 def max(x, axis=None, keepdims=False):
@@ -546,16 +635,31 @@ def matmul(x, W):
 def linear(x, W, b=None):
     """x @ W + b"""
     y = matmul(x, W)
-    return y if b is None else y + b
+    if b is None:
+        return y
+    if not _broadcasts_to(np.shape(b), y.shape):
+        raise ValueError(f"linear: a bias of shape {np.shape(b)} does not fit the output of shape "
+                         f"{y.shape}; give one bias per output column, shape {y.shape[-1:]}")
+    return y + b
+
+
+def _broadcasts_to(shape, target):
+    """True when shape broadcasts to target without making it bigger."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 # Probabilities and losses
 
 class Softmax(Function):
     def __init__(self, axis=1):
-        self.axis = axis
+        self.axis = _axis("softmax", axis)
 
     def forward(self, x):
+        _floating("softmax", x)
+        _check_axis("softmax", x.shape, self.axis, nonempty=True)
         y = np.exp(x - x.max(axis=self.axis, keepdims=True))
         return y / y.sum(axis=self.axis, keepdims=True)
 
@@ -572,9 +676,11 @@ def softmax(x, axis=1):
 
 class LogSoftmax(Function):
     def __init__(self, axis=1):
-        self.axis = axis
+        self.axis = _axis("log_softmax", axis)
 
     def forward(self, x):
+        _floating("log_softmax", x)
+        _check_axis("log_softmax", x.shape, self.axis, nonempty=True)
         return x - utils.logsumexp(x, self.axis)
 
     def backward(self, gy):
@@ -597,12 +703,24 @@ def _target_like(t, x):
 def mean_squared_error(x0, x1):
     """sum((x0 - x1) ** 2) / len(x0 - x1), as in DeZero"""
     x0, x1 = _target_like(x0, x1), _target_like(x1, x0)
-    if np.shape(x0) != np.shape(x1) and np.ndim(x0) and np.ndim(x1):
-        # (N, 1) against (N,) would broadcast to (N, N): almost never what was meant
-        raise ValueError(f"mean_squared_error: shapes {np.shape(x0)} and {np.shape(x1)} differ; "
-                         f"reshape one to the other, e.g. t.reshape(y.shape)")
+    _same_shape("mean_squared_error", x0, x1)
     diff = sub(x0, x1)
     return sum(diff ** 2) / (len(diff) if diff.ndim else 1)
+
+
+def _same_shape(name, x, t):
+    """Refuse a target whose shape differs from the scores' (a 0-d one is fine)."""
+    if np.shape(x) != np.shape(t) and np.ndim(x) and np.ndim(t):
+        # (N, 1) against (N,) would broadcast to (N, N): almost never what was meant
+        raise ValueError(f"{name}: shapes {np.shape(x)} and {np.shape(t)} differ; "
+                         f"reshape one to the other, e.g. t.reshape(y.shape)")
+
+
+def _in_unit_interval(name, what, a):
+    a = a.data if isinstance(a, Variable) else np.asarray(a)
+    if np.any((a < 0) | (a > 1)):
+        raise ValueError(f"{name}: {what} must lie in [0, 1], got values from {np.nanmin(a)} to "
+                         f"{np.nanmax(a)}")
 
 
 def _labels(t, n, n_classes):
@@ -620,6 +738,7 @@ class SoftmaxCrossEntropy(Function):
     def forward(self, x, t):
         if x.ndim != 2:
             raise ValueError(f"softmax_cross_entropy takes scores of shape (N, C), got {x.shape}")
+        _floating("softmax_cross_entropy", x)
         t = _labels(t, len(x), x.shape[1])
         log_p = x - utils.logsumexp(x, axis=1)
         return -log_p[np.arange(len(x)), t].sum() / np.asarray(len(x), x.dtype)
@@ -636,10 +755,17 @@ def softmax_cross_entropy(x, t):
     return SoftmaxCrossEntropy()(x, t)
 
 
+def _times(w, m):
+    """w * m, with 0 * inf taken as 0 (a target of 0 ignores an infinite score)."""
+    return np.where(w == 0, 0, w * m)
+
+
 class SigmoidCrossEntropy(Function):
     def forward(self, x, t):
-        # log(1 + e**x) - t*x, written so that large |x| neither overflows nor gives log(0)
-        loss = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+        # log(1 + e**x) - t*x = (1-t) max(x, 0) + t max(-x, 0) + log(1 + e**-|x|): large |x|
+        # neither overflows nor gives log(0), and a weight of 0 times an infinite score is 0
+        loss = (_times(1 - t, np.maximum(x, 0)) + _times(t, np.maximum(-x, 0))
+                + np.log1p(np.exp(-np.abs(x))))
         return loss.sum() / np.asarray(len(x) if x.ndim else 1, x.dtype)
 
     def backward(self, gy):
@@ -651,12 +777,23 @@ class SigmoidCrossEntropy(Function):
 def sigmoid_cross_entropy(x, t):
     """binary cross-entropy of sigmoid(x) against targets t, from the scores x"""
     x = _input(x)
+    _floating("sigmoid_cross_entropy", x)
     t = _target_like(t.data if isinstance(t, Variable) else t, x)
-    return SigmoidCrossEntropy()(x, t.reshape(x.shape))
+    if np.size(t) != x.size:
+        raise ValueError(f"sigmoid_cross_entropy: {x.size} scores of shape {x.shape} but "
+                         f"{np.size(t)} targets of shape {np.shape(t)}; give one target per score")
+    _in_unit_interval("sigmoid_cross_entropy", "targets", t)
+    return SigmoidCrossEntropy()(x, np.reshape(t, x.shape))
 
 
 def binary_cross_entropy(p, t, eps=1e-15):
     """-mean(t log p + (1 - t) log(1 - p)) for probabilities p"""
+    p = _input(p)
+    _floating("binary_cross_entropy", p, "probabilities")
+    _same_shape("binary_cross_entropy", p, t)
+    _in_unit_interval("binary_cross_entropy", "probabilities (use sigmoid_cross_entropy on scores)", p)
+    _in_unit_interval("binary_cross_entropy", "targets", t)
+    eps = builtins.max(eps, float(np.finfo(p.dtype).eps))  # 1 - 1e-15 is 1 in float32
     p = clip(p, eps, 1 - eps)
     t = _target_like(t, p)
     return -mean(t * log(p) + (1 - t) * log(1 - p))
@@ -665,17 +802,26 @@ def binary_cross_entropy(p, t, eps=1e-15):
 def accuracy(y, t):
     """fraction of rows whose highest score is at the label (no gradient)"""
     y, t = _input(y), _input(t)
+    if y.ndim != 2 or len(y) == 0 or y.shape[1] == 0:
+        raise ValueError(f"accuracy takes scores of shape (N, C) with N, C >= 1, got {y.shape}")
+    if t.size != len(y):
+        raise ValueError(f"accuracy: {len(y)} rows of scores but {t.size} labels of shape "
+                         f"{t.shape}; give one label per row")
     pred = y.data.argmax(axis=1).reshape(t.shape)
     return Variable(as_array((pred == t.data).mean()))
 
 
 def dropout(x, dropout_ratio=0.5):
     """in training, zero each element with probability dropout_ratio and rescale"""
+    if isinstance(dropout_ratio, bool) or not isinstance(dropout_ratio, (int, float, np.number)) \
+            or not 0 <= dropout_ratio < 1:
+        raise ValueError(f"dropout: dropout_ratio must be a number in [0, 1), got {dropout_ratio!r}")
     x = _input(x)
     if not Config.train:
         return x
-    mask = np.random.rand(*x.shape) > dropout_ratio
-    return x * (mask / (1.0 - dropout_ratio)).astype(x.dtype)
+    mask = np.random.random_sample(x.shape) > dropout_ratio  # the stream of np.random.rand
+    scale = mask / (1.0 - dropout_ratio)
+    return x * (scale.astype(x.dtype) if x.dtype.kind == "f" else scale)
 
 
 # The operators and methods of Variable, in one table.

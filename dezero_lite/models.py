@@ -49,6 +49,11 @@ class MLP(Model):
 
     def __init__(self, fc_output_sizes, activation=F.sigmoid):
         super().__init__()
+        if not isinstance(fc_output_sizes, (list, tuple)):
+            raise TypeError(f"MLP takes a list or tuple of layer sizes such as (100, 10), "
+                            f"got {fc_output_sizes!r}")
+        if not fc_output_sizes:
+            raise ValueError("MLP needs at least one layer size, such as (100, 10)")
         self.activation = activation
         self.layers = []
         for i, out_size in enumerate(fc_output_sizes):

@@ -7,6 +7,24 @@ import numpy as np
 from dezero_lite.core import Variable
 
 
+def _check(owner, name, value, low, high, low_open=False, high_open=False):
+    """Refuse a hyper-parameter that is not a finite number in its range."""
+    bad = isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+    if not bad:
+        value = float(value)
+        bad = not math.isfinite(value) or value < low or value > high \
+            or (low_open and value == low) or (high_open and value == high)
+    if bad:
+        closing = ")" if high_open or high == math.inf else "]"
+        interval = ("(" if low_open else "[") + f"{low:g}, {high:g}" + closing
+        raise ValueError(f"{owner}: {name} must be a finite number in {interval}, got {value!r}")
+    return value
+
+
+POSITIVE = (0, math.inf, True, False)   # (low, high, low excluded, high excluded)
+FRACTION = (0, 1, False, True)          # [0, 1)
+
+
 class Optimizer:
     """Base class: `setup(target)`, then `update()` after each backward pass.
 
@@ -15,6 +33,13 @@ class Optimizer:
     parameter itself: a replaced parameter starts afresh and its old state goes
     with it. Parameters whose grad is None are skipped.
     """
+
+    ranges = {}  # hyper-parameter name -> allowed range, checked whenever it is set
+
+    def __setattr__(self, name, value):
+        if name in self.ranges:
+            value = _check(type(self).__name__, name, value, *self.ranges[name])
+        object.__setattr__(self, name, value)
 
     def __init__(self):
         self.target = None
@@ -25,6 +50,10 @@ class Optimizer:
         if not hasattr(target, "params"):
             raise TypeError(f"an optimizer needs a target with params() (a Layer or Model), "
                             f"got {type(target).__name__}")
+        if next(iter(target.params()), None) is None:
+            raise ValueError(f"{type(self).__name__}: {type(target).__name__} has no parameters to "
+                             f"train (layers must be attributes, or kept in a list, tuple or dict "
+                             f"attribute)")
         self.target = target
         self.state = weakref.WeakKeyDictionary()
         return self
@@ -32,6 +61,13 @@ class Optimizer:
     def update(self):
         if self.target is None:
             raise RuntimeError("call optimizer.setup(model) before update()")
+        for p in self.target.params():
+            if p.grad is not None and not isinstance(p.grad, Variable):
+                if not isinstance(p.grad, np.ndarray) or p.grad.shape != p.shape:
+                    raise TypeError(f"{type(self).__name__}: a gradient must be a Variable or an "
+                                    f"ndarray of the parameter's shape {p.shape}, got "
+                                    f"{type(p.grad).__name__} {getattr(p.grad, 'shape', '')}")
+                p.grad = Variable(p.grad)  # an array set by hand is taken as the gradient
         for f in self.hooks:  # a hook may drop grads (FreezeParam), so look again each time
             f([p for p in self.target.params() if p.grad is not None])
         for p in self.target.params():
@@ -55,6 +91,8 @@ class Optimizer:
 class SGD(Optimizer):
     """W <- W - lr * dW."""
 
+    ranges = {"lr": POSITIVE}
+
     def __init__(self, lr=0.01):
         super().__init__()
         self.lr = lr
@@ -65,6 +103,8 @@ class SGD(Optimizer):
 
 class MomentumSGD(Optimizer):
     """v <- momentum * v - lr * dW; W <- W + v."""
+
+    ranges = {"lr": POSITIVE, "momentum": FRACTION}
 
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__()
@@ -81,6 +121,8 @@ class MomentumSGD(Optimizer):
 class AdaGrad(Optimizer):
     """h <- h + dW**2; W <- W - lr * dW / (sqrt(h) + eps)."""
 
+    ranges = {"lr": POSITIVE, "eps": POSITIVE}
+
     def __init__(self, lr=0.001, eps=1e-8):
         super().__init__()
         self.lr = lr
@@ -95,6 +137,8 @@ class AdaGrad(Optimizer):
 
 class AdaDelta(Optimizer):
     """Zeiler's AdaDelta: step = sqrt(E[dx**2] + eps) / sqrt(E[g**2] + eps) * g, no learning rate."""
+
+    ranges = {"rho": FRACTION, "eps": POSITIVE}
 
     def __init__(self, rho=0.95, eps=1e-6):
         super().__init__()
@@ -115,6 +159,9 @@ class AdaDelta(Optimizer):
 
 class Adam(Optimizer):
     """Adam with bias correction; each parameter counts its own steps."""
+
+    # beta1 = 1 would divide by zero in the bias correction
+    ranges = {"alpha": POSITIVE, "beta1": FRACTION, "beta2": FRACTION, "eps": POSITIVE}
 
     def __init__(self, alpha=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__()
@@ -152,7 +199,7 @@ class WeightDecay:
     """Hook: adds rate * W to each gradient (L2 regularization of 0.5 * rate * ||W||**2)."""
 
     def __init__(self, rate):
-        self.rate = rate
+        self.rate = _check("WeightDecay", "rate", rate, 0, math.inf)
 
     def __call__(self, params):
         for p in params:  # new grads, not +=: two parameters may share one gradient object
@@ -163,7 +210,7 @@ class ClipGrad:
     """Hook: scales all gradients down together so that their joint L2 norm is at most max_norm."""
 
     def __init__(self, max_norm):
-        self.max_norm = max_norm
+        self.max_norm = _check("ClipGrad", "max_norm", max_norm, *POSITIVE)
 
     def __call__(self, params):
         total = math.sqrt(sum(float((p.grad.data ** 2).sum()) for p in params))

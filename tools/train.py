@@ -7,6 +7,7 @@ folder: the loss curve (loss.png), the model's computation graph (model.png, or 
 model.dot when Graphviz is missing) and the trained weights (digits_mlp.npz).
 """
 import argparse
+import math
 import os
 import time
 
@@ -26,18 +27,37 @@ def evaluate(model, dataset):
         return float(F.accuracy(model(dataset.data), dataset.label).data)
 
 
+def number(kind, low, what):
+    """An argparse type: a finite number of kind (int or float) that is at least low."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not math.isfinite(value) or value < low or (kind is float and value == low):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+    return parse
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--hidden", type=int, default=100)
-    parser.add_argument("--lr", type=float, default=0.01, help="Adam's alpha")
-    parser.add_argument("--seed", type=int, default=0)
+    positive = number(int, 1, "a whole number of at least 1")
+    parser.add_argument("--epochs", type=positive, default=30)
+    parser.add_argument("--batch-size", type=positive, default=64)
+    parser.add_argument("--hidden", type=positive, default=100)
+    parser.add_argument("--lr", type=number(float, 0.0, "a finite number above 0"), default=0.01,
+                        help="Adam's alpha")
+    parser.add_argument("--seed", type=number(int, 0, "a whole number of at least 0"), default=0)
     parser.add_argument("--out", default="out", help="folder for the pictures and weights (default: out)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    if args.epochs < 1:
-        parser.error("--epochs must be at least 1")
+    try:  # before training, so that a bad --out costs nothing
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        parser.error(f"--out {args.out}: cannot make that folder ({e.strerror}); name a folder")
+    if not os.access(args.out, os.W_OK):
+        parser.error(f"--out {args.out}: the folder is not writable")
 
     np.random.seed(args.seed)
     train, test = Digits(train=True), Digits(train=False)
@@ -57,6 +77,9 @@ def main(argv=None):
             loss.backward()
             optimizer.update()
             total += float(loss.data) * len(t)
+        if not math.isfinite(total):
+            raise SystemExit(f"training diverged in epoch {epoch + 1} (the loss is {total}); "
+                             f"try a smaller --lr than {args.lr}")
         losses.append(total / len(train))
         accs.append(evaluate(model, test))
         bar.set_postfix(loss=losses[-1], test_acc=accs[-1])
@@ -65,7 +88,6 @@ def main(argv=None):
     print(f"trained {args.epochs} epochs in {elapsed:.2f} s ({1000 * elapsed / args.epochs:.1f} ms per epoch)")
     print(f"final training loss {losses[-1]:.4f}, test accuracy {accs[-1]:.4f}")
 
-    os.makedirs(args.out, exist_ok=True)
     weights = os.path.join(args.out, "digits_mlp.npz")
     model.save_weights(weights)
     again = MLP((args.hidden, 10), activation=F.relu)
