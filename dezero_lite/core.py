@@ -293,7 +293,8 @@ def _backprop(seeds, create_graph, retain=()):
             seen.add(y.creator)
             heapq.heappush(heap, (-y.creator.generation, next(order), y.creator))
 
-    with using_config("enable_backprop", create_graph):
+    mode = _enable_backprop.set(create_graph)   # (a plain token: cheaper than a with block)
+    try:
         while heap:
             f = heapq.heappop(heap)[2]
             if f.forward_time != _last_write:   # something was written since: look closer
@@ -334,6 +335,8 @@ def _backprop(seeds, create_graph, retain=()):
                 if creator is not None and creator not in seen:
                     seen.add(creator)
                     heapq.heappush(heap, (-creator.generation, next(order), creator))
+    finally:
+        _enable_backprop.reset(mode)
     final.update(grads)  # what is left are the leaves
     return final
 
@@ -434,10 +437,11 @@ class Function:
                 y.creator = self
                 y.generation = generation + 1
             self.inputs = inputs
-            self.outputs = [weakref.ref(y) for y in outputs]
+            self.outputs = list(map(weakref.ref, outputs))
             self.forward_time = _last_write
             if len(outputs) > 1:
                 self.output_specs = [(y.shape, y.dtype) for y in outputs]
+                return outputs
         return outputs[0] if len(outputs) == 1 else outputs
 
     def forward(self, *xs):
