@@ -347,10 +347,15 @@ def backward_per_node(quick, repeats):
     return out
 
 
+def _rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def held_chain_bytes(who, n=300_000):
-    """Peak RSS growth per node while a chain of n sin ops is held (run in a fresh process)."""
-    import resource
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Growth of resident memory per node while a chain of n sin ops is held (in a fresh process)."""
+    gc.collect()
+    before = _rss_bytes()
     if who == "torch":
         x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
         y = x
@@ -361,8 +366,7 @@ def held_chain_bytes(who, n=300_000):
         y = x
         for _ in range(n):
             y = F.sin(y)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return (after - before) * 1024 / n   # ru_maxrss is in KiB on Linux
+    return (_rss_bytes() - before) / n
 
 
 def held_chain_memory():
@@ -471,7 +475,7 @@ def main(argv=None):
         print("memory over 1,000 small-MLP steps: " +
               ", ".join(f"{k} {v:.0f}" for k, v in results["memory"].items()))
         results["held chain bytes/node"] = held = held_chain_memory()
-        print("a held 300,000-op sin chain, peak RSS growth per node: " +
+        print("a held 300,000-op sin chain, resident memory per node: " +
               ", ".join(f"{who} {b:.0f} bytes" for who, b in held.items()))
     print_targets(results)
     if args.json:
