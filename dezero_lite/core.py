@@ -4,8 +4,11 @@ Ops live in functions.py, which imports this module and binds the operators to
 Variable; this module imports no op module.
 """
 import contextvars
+import functools
 import heapq
 import itertools
+import operator
+import threading
 import weakref
 
 import numpy as np
@@ -39,27 +42,43 @@ class Config(metaclass=_ConfigMeta):
     """Modes read as Config.enable_backprop and Config.train (per thread and task)."""
 
 
+# What each with block must restore, as a stack per thread and task: so one
+# using_config object can be entered again inside itself, or by many threads.
+_to_restore = contextvars.ContextVar("to_restore", default=None)
+
+
 class using_config:
-    """Set a Config mode for the duration of a with block."""
+    """Set a Config mode inside a with block, or around each call of a decorated function."""
 
     def __init__(self, name, value):
         self._var, self._value = _setting(name), value
 
     def __enter__(self):
-        self._token = self._var.set(self._value)
+        _to_restore.set((self._var.set(self._value), _to_restore.get()))
 
     def __exit__(self, *exc):
-        self._var.reset(self._token)
+        token, rest = _to_restore.get()
+        _to_restore.set(rest)
+        self._var.reset(token)
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def with_mode(*args, **kwargs):
+            with self:
+                return func(*args, **kwargs)
+        return with_mode
 
 
-def no_grad():
-    """Run forward passes without building a graph."""
-    return using_config("enable_backprop", False)
+def no_grad(func=None):
+    """Run forward passes without building a graph: `with no_grad():` or `@no_grad`."""
+    mode = using_config("enable_backprop", False)
+    return mode if func is None else mode(func)
 
 
-def test_mode():
-    """Switch layers such as dropout to inference behaviour."""
-    return using_config("train", False)
+def test_mode(func=None):
+    """Switch layers such as dropout to inference behaviour: `with test_mode():` or `@test_mode`."""
+    mode = using_config("train", False)
+    return mode if func is None else mode(func)
 
 
 def as_array(x):
@@ -76,10 +95,25 @@ def _is_array(data):
     return isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy")
 
 
+def _check_plain(data):
+    """Refuse ndarray subclasses: their operators mean other things (np.matrix makes * a matrix product)."""
+    if type(data) is not np.ndarray and isinstance(data, np.ndarray):
+        name = f"{type(data).__module__}.{type(data).__name__}"
+        raise TypeError(f"{name} is a subclass of ndarray whose operators or indexing may "
+                        f"differ from a plain array's; convert it first with np.asarray(x)")
+
+
+# A clock of writes to Variable.data. Each Function notes the time of its forward
+# pass; backward refuses a Function whose arrays were assigned after that.
+_write_clock = itertools.count(1)
+_last_write = 0
+_write_times = weakref.WeakKeyDictionary()   # variable -> time of its last write
+
+
 class Variable:
     """An ndarray with a gradient and a link to the Function that made it."""
 
-    __slots__ = ("data", "name", "grad", "creator", "generation", "__weakref__")
+    __slots__ = ("_data", "name", "grad", "creator", "generation", "__weakref__")
     __array_priority__ = 200
 
     def __init__(self, data, name=None):
@@ -88,27 +122,43 @@ class Variable:
             raise TypeError(
                 f"Variable takes a NumPy ndarray, not {type(data).__name__}; "
                 f"wrap the value first: Variable(np.array({value!r}))")
-        self.data = data
+        _check_plain(data)
+        self._data = data
         self.name = name
         self.grad = None
         self.creator = None
         self.generation = 0
 
+    def _set_data(self, data):
+        global _last_write
+        if isinstance(data, np.generic):   # x.data - 0.1 * g is a NumPy scalar for 0-dim x
+            data = np.asarray(data)
+        elif data is not None and not _is_array(data):
+            raise TypeError(f"Variable.data takes a NumPy ndarray, not {type(data).__name__}; "
+                            f"wrap the value first: np.array(...)")
+        _check_plain(data)
+        self._data = data
+        _write_times[self] = _last_write = next(_write_clock)
+
+    # Reading is a plain attribute lookup (attrgetter runs in C); assigning,
+    # including `v.data -= lr * g`, goes through _set_data and is noted.
+    data = property(operator.attrgetter("_data"), _set_data)
+
     @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self):
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     def __len__(self):
         return len(self.data)
@@ -146,30 +196,37 @@ class Variable:
 
     def to_cpu(self):
         from dezero_lite import cuda
-        if self.data is not None:
-            self.data = cuda.as_numpy(self.data)
+        if self._data is not None and cuda.as_numpy(self._data) is not self._data:
+            self.data = cuda.as_numpy(self._data)
 
     def to_gpu(self):
         from dezero_lite import cuda
-        if self.data is not None:
-            self.data = cuda.as_cupy(self.data)
+        if self._data is not None:
+            self.data = cuda.as_cupy(self._data)
 
     def backward(self, retain_grad=False, create_graph=False):
-        """Back-propagate from this variable; leaves accumulate .grad.
+        """Back-propagate from this variable, adding to the .grad of the leaves it reaches.
 
-        The seed is self.grad if set, else ones. Intermediate variables keep
-        their gradient only with retain_grad=True. With create_graph=True the
-        gradients are Variables with a graph of their own.
+        The seed is a .grad you set on this variable yourself (it is used up), else
+        ones: a .grad left here by an earlier backward pass is not a seed. Other
+        variables keep their gradient only with retain_grad=True. With
+        create_graph=True the gradients are Variables with a graph of their own.
         """
-        seed = _seed(self, self.grad)
-        if self.creator is None:
-            self.grad = seed
-            return
-        self.grad = None
+        own_seed = self.grad is not None and _stored_grads.get(self) is not self.grad
+        seed = _seed(self, self.grad if own_seed else None)
+        if own_seed:
+            self.grad = None
         final = _backprop({self: seed}, create_graph, retain=True if retain_grad else ())
-        with using_config("enable_backprop", create_graph):
+        with using_config("enable_backprop", create_graph), _grad_lock:
             for var, gx in final.items():
                 var.grad = gx if var.grad is None else var.grad + gx
+                _stored_grads[var] = var.grad
+
+
+# The gradients that backward left in .grad (so that they are not taken for
+# seeds), and a lock that keeps threads from losing each other's additions.
+_stored_grads = weakref.WeakKeyDictionary()
+_grad_lock = threading.Lock()
 
 
 class Parameter(Variable):
@@ -188,8 +245,8 @@ class Constant(Variable):
 def grad(outputs, inputs, grad_outputs=None, create_graph=False):
     """Gradients of outputs with respect to inputs, as a tuple; no .grad is touched.
 
-    Like torch.autograd.grad: grad_outputs defaults to ones; an input that the
-    outputs do not depend on gets None.
+    Like torch.autograd.grad: grad_outputs (one per output) defaults to ones; an
+    input that the outputs do not depend on gets None.
     """
     outputs = [outputs] if isinstance(outputs, Variable) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Variable) else list(inputs)
@@ -197,6 +254,9 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
         grad_outputs = [None] * len(outputs)
     elif not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; "
+                         f"give one per output (None stands for ones)")
     seeds = {}
     for y, gy in zip(outputs, grad_outputs):
         gy = _seed(y, gy)
@@ -208,7 +268,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
 def _seed(y, gy):
     """The gradient that starts a backward pass from y: ones unless one is given."""
     if gy is None:
-        return Variable(np.ones_like(y.data))
+        return _new_variable(np.ones_like(y._data))
     gy = as_variable(gy)
     if gy.shape != y.shape:
         raise ValueError(f"a gradient of shape {gy.shape} was given for an output of "
@@ -233,19 +293,20 @@ def _backprop(seeds, create_graph, retain=()):
             seen.add(y.creator)
             heapq.heappush(heap, (-y.creator.generation, next(order), y.creator))
 
-    with using_config("enable_backprop", create_graph):
+    mode = _enable_backprop.set(create_graph)   # (a plain token: cheaper than a with block)
+    try:
         while heap:
             f = heapq.heappop(heap)[2]
-            gys = []
-            for ref in f.outputs:
-                y = ref()
-                gy = None if y is None else grads.pop(y, None)
-                if gy is not None and (retain is True or y in retain):
-                    final[y] = gy
-                gys.append(gy)
+            if f.forward_time != _last_write:   # something was written since: look closer
+                _check_unchanged(f)
+            gys = [grads.pop(ref(), None) for ref in f.outputs]   # a freed output is None
+            if retain:
+                for ref, gy in zip(f.outputs, gys):
+                    if gy is not None and (retain is True or ref() in retain):
+                        final[ref()] = gy
             if None in gys:
                 # An output that was freed, or not used, contributes zero.
-                gys = [Variable(np.zeros(s, d)) if gy is None else gy
+                gys = [_new_variable(np.zeros(s, d)) if gy is None else gy
                        for gy, (s, d) in zip(gys, f.output_specs)]
             gxs = f.backward(*gys)
             if type(gxs) is not tuple:
@@ -259,42 +320,77 @@ def _backprop(seeds, create_graph, retain=()):
                     continue
                 if not isinstance(gx, Variable):
                     gx = Variable(as_array(gx))
-                if gx.data.shape != x.data.shape:
+                if gx._data.shape != x._data.shape:
                     raise ValueError(
                         f"{type(f).__name__}.backward returned a gradient of shape "
                         f"{gx.shape} for an input of shape {x.shape}")
                 old = grads.get(x)
-                grads[x] = gx if old is None else old + gx
+                if old is None:
+                    grads[x] = gx
+                elif create_graph:
+                    grads[x] = old + gx
+                else:   # no graph wanted: add the arrays, skipping the op call
+                    grads[x] = _new_variable(old._data + gx._data)
                 creator = x.creator
                 if creator is not None and creator not in seen:
                     seen.add(creator)
                     heapq.heappush(heap, (-creator.generation, next(order), creator))
+    finally:
+        _enable_backprop.reset(mode)
     final.update(grads)  # what is left are the leaves
     return final
 
 
+def _check_unchanged(f):
+    """Refuse to back-propagate through f if an array it used was assigned since its forward pass."""
+    used = [("input", i, x) for i, x in enumerate(f.inputs)]
+    used += [("output", i, ref()) for i, ref in enumerate(f.outputs) if ref() is not None]
+    for kind, i, v in used:
+        if _write_times.get(v, 0) > f.forward_time:
+            who = f"variable {v.name!r}" if v.name else f"a variable of shape {v.shape}"
+            raise RuntimeError(
+                f"{who} ({kind} {i} of {type(f).__name__}) had its .data assigned after the "
+                f"forward pass that used it, so this backward pass would give a wrong gradient; "
+                f"run the forward pass again after changing it (or change a copy)")
+
+
 def _new_variable(data):
     """A Variable for an array that a forward pass made (no type check needed)."""
+    if type(data) is not np.ndarray:
+        # NumPy gives scalars for 0-dim results: turn them back into arrays
+        data = np.asarray(data) if isinstance(data, np.generic) else as_array(data)
     v = object.__new__(Variable)
-    v.data = data
+    v._data = data
     v.name = v.grad = v.creator = None
     v.generation = 0
     return v
 
 
-def _scalar_input(value, inputs):
-    """A Python number takes the dtype of the floating array it meets."""
-    if isinstance(value, (np.ndarray, np.generic)):
-        return np.asarray(value)
-    if not isinstance(value, (int, float, complex)):
+def _constant(value, inputs):
+    """A Constant for an array or number given to a Function; a Python number takes
+    the dtype of the floating array it meets."""
+    if isinstance(value, (int, float, complex)):
+        dtype = None
+        for x in inputs:
+            x = x._data if isinstance(x, Variable) else x
+            if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+                dtype = x.dtype
+                break
+        data = np.asarray(value, dtype)
+    elif isinstance(value, (np.ndarray, np.generic)):
+        _check_plain(value)
+        data = np.asarray(value)
+    elif _is_array(value):
+        data = value
+    else:
         raise TypeError(
             f"cannot use {type(value).__name__} as an input; inputs are Variables, "
             f"NumPy arrays or Python numbers (wrap lists with np.array(...))")
-    for x in inputs:
-        data = x.data if isinstance(x, Variable) else x
-        if isinstance(data, np.ndarray) and data.dtype.kind == "f":
-            return np.asarray(value, dtype=data.dtype)
-    return np.asarray(value)
+    c = object.__new__(Constant)
+    c._data = data
+    c.name = c.grad = c.creator = None
+    c.generation = 0
+    return c
 
 
 class Function:
@@ -302,37 +398,50 @@ class Function:
 
     Calling a Function links its outputs to it (creator) and remembers its
     inputs; outputs are held by weak reference so that the graph goes away as
-    soon as the last output does.
+    soon as the last output does. A Function object records one call: make a
+    new one for each call (the plain lowercase functions do).
     """
 
     generation = 0
     inputs = ()
     outputs = ()
+    forward_time = 0
 
     def __call__(self, *inputs):
         # Arrays and numbers become Constants; the loop keeps the common all-Variable call cheap.
         for x in inputs:
             if not isinstance(x, Variable):
-                inputs = tuple([x if isinstance(x, Variable) else Constant(_scalar_input(x, inputs))
+                inputs = tuple([x if isinstance(x, Variable) else _constant(x, inputs)
                                 for x in inputs])
                 break
-        # (most ops take one input: skipping the list for them is a measurable win)
-        ys = self.forward(inputs[0].data) if len(inputs) == 1 else self.forward(*[x.data for x in inputs])
-        if type(ys) is tuple:
-            outputs = [_new_variable(as_array(y)) for y in ys]
+        # (nearly every op takes one or two inputs: skipping the list for them is a measurable win)
+        if len(inputs) == 1:
+            ys = self.forward(inputs[0]._data)
+        elif len(inputs) == 2:
+            ys = self.forward(inputs[0]._data, inputs[1]._data)
         else:
-            outputs = [_new_variable(ys if type(ys) is np.ndarray else as_array(ys))]
+            ys = self.forward(*[x._data for x in inputs])
+        outputs = [_new_variable(y) for y in ys] if type(ys) is tuple else [_new_variable(ys)]
         if _enable_backprop.get():
-            generation = max([x.generation for x in inputs])
+            if self.outputs:
+                raise RuntimeError(
+                    f"this {type(self).__name__} object was called before; a Function records "
+                    f"one call (its inputs and outputs), so a second call would cut the first "
+                    f"out of its graph. Make a new one for each call: {type(self).__name__}()(x)")
+            generation = 0
+            for x in inputs:
+                if x.generation > generation:
+                    generation = x.generation
             self.generation = generation
-            generation += 1
             for y in outputs:
                 y.creator = self
-                y.generation = generation
+                y.generation = generation + 1
             self.inputs = inputs
-            self.outputs = [weakref.ref(y) for y in outputs]
+            self.outputs = list(map(weakref.ref, outputs))
+            self.forward_time = _last_write
             if len(outputs) > 1:
                 self.output_specs = [(y.shape, y.dtype) for y in outputs]
+                return outputs
         return outputs[0] if len(outputs) == 1 else outputs
 
     def forward(self, *xs):

@@ -408,10 +408,12 @@ def transpose(x, axes=None):
 
 
 def _plain_index(slices):
-    """Indices may be Variables (say, labels); NumPy wants arrays."""
-    if isinstance(slices, tuple):
-        return tuple(s.data if isinstance(s, Variable) else s for s in slices)
-    return slices.data if isinstance(slices, Variable) else slices
+    """Indices may be Variables (say, labels); NumPy wants arrays. Index arrays are
+    copied, so that changing them after the forward pass cannot change the backward."""
+    def plain(s):
+        s = s.data if isinstance(s, Variable) else s
+        return s.copy() if isinstance(s, np.ndarray) else s
+    return tuple(plain(s) for s in slices) if isinstance(slices, tuple) else plain(slices)
 
 
 def _is_basic_index(slices):

@@ -420,3 +420,195 @@ def test_an_ndarray_seed_works_and_a_seed_of_the_wrong_shape_is_named():
         y.backward()
     with pytest.raises(ValueError, match=r"shape \(2, 2\).*shape \(2,\)"):
         dz.grad(x * x, x, grad_outputs=np.ones((2, 2)))
+
+
+# Robustness of the core: changed arrays, reused Functions, seeds, grad(), threads, modes.
+
+def test_assigning_data_between_forward_and_backward_is_detected():
+    x = Variable(np.array(1.0), name="x")
+    y = x * x
+    x.data = np.array(10.0)
+    with pytest.raises(RuntimeError, match=r"'x'.*input 0 of Mul.*forward pass"):
+        y.backward()
+    x = Variable(np.array([1.0, 2.0]))
+    y = F.exp(x)
+    y.data *= 2   # an output that Exp's backward reads
+    with pytest.raises(RuntimeError, match=r"shape \(2,\).*output 0 of Exp"):
+        y.backward()
+
+
+def test_an_optimizer_step_between_forward_and_a_second_backward_is_detected():
+    from dezero_lite.models import MLP
+    from dezero_lite.optimizers import SGD
+    model = MLP((3, 1))
+    opt = SGD(0.1).setup(model)
+    loss = F.sum(model(np.ones((2, 4), np.float32)))
+    loss.backward()
+    opt.update()        # param.data -= lr * grad
+    model.cleargrads()
+    with pytest.raises(RuntimeError, match="assigned after the forward pass"):
+        loss.backward()
+    loss = F.sum(model(np.ones((2, 4), np.float32)))   # a fresh forward pass is fine
+    loss.backward()
+
+
+def test_writes_before_the_forward_pass_or_to_other_variables_are_fine():
+    x, w = Variable(np.array(3.0)), Variable(np.array(2.0))
+    x.data -= 1.0
+    y = x * x
+    w.data += 1.0     # not used by y's graph
+    y.backward()
+    assert x.grad.data == 4.0
+    for _ in range(3):   # Newton's method writes x after each pair of passes
+        z = x ** 2
+        gx, = dz.grad(z, x)
+        x.data -= gx.data / 4
+
+
+def test_an_index_array_changed_after_the_forward_pass_does_not_change_the_gradient():
+    x = Variable(np.arange(4.0))
+    idx = np.array([0, 0, 1])
+    y = F.sum(x[idx])
+    idx[0] = 3
+    y.backward()
+    assert np.array_equal(x.grad.data, [2.0, 1.0, 0.0, 0.0])
+
+
+def test_a_function_object_called_twice_is_refused():
+    f = F.Exp()
+    x1, x2 = Variable(np.array(1.0)), Variable(np.array(2.0))
+    f(x1)
+    with pytest.raises(RuntimeError, match=r"Exp object was called before.*Exp\(\)\(x\)"):
+        f(x2)
+    g = F.Exp()
+    with dz.no_grad():     # no graph recorded: nothing to lose
+        g(x1), g(x2)
+
+
+def test_a_gradient_left_by_an_earlier_backward_is_not_a_seed():
+    x = Variable(np.array(1.0))
+    y = x * 2
+    z = y * 3
+    z.backward(retain_grad=True)
+    assert (y.grad.data, x.grad.data) == (3.0, 6.0)
+    y.backward()                    # seeds ones, not the 3 left in y.grad
+    assert x.grad.data == 8.0
+
+
+def test_a_gradient_set_on_purpose_is_the_seed_and_is_used_up():
+    x = Variable(np.array(1.0))
+    y = x * 2
+    y.grad = Variable(np.array(5.0))
+    y.backward()
+    assert x.grad.data == 10.0 and y.grad is None
+    y.grad = np.array(1.0)          # an ndarray works too, as in the book
+    y.backward()
+    assert x.grad.data == 12.0
+
+
+def test_grad_outputs_must_match_the_outputs_in_number():
+    x = Variable(np.array(2.0))
+    a, b = x * 2, x * 3
+    with pytest.raises(ValueError, match="1 grad_outputs for 2 outputs"):
+        dz.grad([a, b], x, grad_outputs=[None])
+    with pytest.raises(ValueError, match="3 grad_outputs for 2 outputs"):
+        dz.grad([a, b], x, grad_outputs=[None, None, None])
+    gx, = dz.grad([a, b], x, grad_outputs=[None, np.array(2.0)])
+    assert gx.data == 8.0
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")   # np.matrix's own warning
+@pytest.mark.parametrize("make", [
+    lambda: np.matrix([[1.0, 2.0], [3.0, 4.0]]),
+    lambda: np.ma.masked_array([1.0, 2.0], mask=[0, 1]),
+])
+def test_ndarray_subclasses_are_refused_everywhere(make):
+    with pytest.raises(TypeError, match=r"subclass of ndarray.*np\.asarray"):
+        Variable(make())
+    x = Variable(np.ones((2, 2)) if make().ndim == 2 else np.ones(2))
+    with pytest.raises(TypeError, match=r"subclass of ndarray"):
+        x * make()
+    with pytest.raises(TypeError, match=r"subclass of ndarray"):
+        x.data = make()
+    y = Variable(np.asarray(make()))
+    assert type((y * y).data) is np.ndarray
+
+
+def test_threads_accumulating_into_one_leaf_lose_no_update():
+    x = Variable(np.array(1.0))
+    n_threads, n_each = 4, 1000
+    start = threading.Barrier(n_threads)
+
+    def work():
+        start.wait()
+        for _ in range(n_each):
+            (x * x).backward()
+
+    import sys
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)     # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=work) for _ in range(n_threads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert x.grad.data == 2.0 * n_threads * n_each
+
+
+def test_one_no_grad_object_can_be_entered_again_and_shared_by_threads():
+    ng = dz.no_grad()
+    with ng:
+        with ng:
+            assert not dz.Config.enable_backprop
+        assert not dz.Config.enable_backprop
+    assert dz.Config.enable_backprop
+    errors, inside = [], threading.Barrier(3)
+
+    def worker():
+        try:
+            with ng:
+                inside.wait(timeout=10)
+                assert not dz.Config.enable_backprop
+                inside.wait(timeout=10)
+            assert dz.Config.enable_backprop
+        except Exception as e:   # collected: pytest does not see a thread's exceptions
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and dz.Config.enable_backprop
+
+
+def test_no_grad_and_using_config_work_as_decorators():
+    @dz.no_grad
+    def bare(x):
+        return F.square(x), dz.Config.enable_backprop
+
+    @dz.no_grad()
+    def called(x):
+        return F.square(x)
+
+    @dz.test_mode()
+    def testing():
+        return dz.Config.train
+
+    x = Variable(np.array(2.0))
+    y, flag = bare(x)
+    assert y.creator is None and flag is False and called(x).creator is None
+    assert testing() is False and dz.Config.train is True
+    assert dz.Config.enable_backprop and F.square(x).creator is not None
+    assert bare.__name__ == "bare"
+
+
+def test_assigned_data_must_be_an_array_and_numpy_scalars_become_0_dim_arrays():
+    x = Variable(np.array(2.0))
+    x.data = x.data - np.array(0.5)     # NumPy gives a scalar here
+    assert type(x.data) is np.ndarray and x.data.ndim == 0 and x.data == 1.5
+    with pytest.raises(TypeError, match=r"float.*np\.array"):
+        x.data = 1.0

@@ -75,6 +75,42 @@ def chain_torch(n):
     return run
 
 
+def relu_chain_numpy(n):
+    def run():
+        y = np.array(0.5)
+        ys = []
+        for _ in range(n):
+            ys.append(y)
+            y = np.maximum(y, 0) + y * y * -0.1
+        g = np.array(1.0)
+        for y in reversed(ys):
+            g = g * (y > 0) + g * -0.1 * 2 * y
+        return g
+    return run
+
+
+def relu_chain_dezero(n):
+    def run():
+        x = dz.Variable(np.array(0.5))
+        y = x
+        for _ in range(n):
+            y = F.relu(y) + y * y * -0.1
+        y.backward()
+        return x.grad.data
+    return run
+
+
+def relu_chain_torch(n):
+    def run():
+        x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = torch.relu(y) + y * y * -0.1
+        y.backward()
+        return x.grad.numpy()
+    return run
+
+
 def _tree_sum(terms):
     while len(terms) > 1:
         pairs = [terms[i] + terms[i + 1] for i in range(0, len(terms) - 1, 2)]
@@ -336,6 +372,10 @@ def workloads(quick):
     for n in chain_ns:
         w[f"chain {n:,}"] = ("chain", n, {"numpy": chain_numpy(n), "dezero_lite": chain_dezero(n),
                                           "torch": torch and chain_torch(n)})
+    for n in (1_000, 10_000):   # 4 ops a step: relu, two products, a sum
+        w[f"relu chain {n:,}"] = ("relu", 4 * n, {"numpy": relu_chain_numpy(n),
+                                                 "dezero_lite": relu_chain_dezero(n),
+                                                 "torch": torch and relu_chain_torch(n)})
     for n in fanin_ns:
         w[f"fanin {n:,}"] = ("fanin", 2 * n - 1, {"numpy": fanin_numpy(n),
                                                   "dezero_lite": fanin_dezero(n),
@@ -397,6 +437,38 @@ def backward_per_node(quick, repeats):
             del x, y
         nodes = n if kind == "chain" else 2 * n - 1
         out[f"{kind} {n:,}"] = statistics.median(times) / nodes * 1e6
+    return out
+
+
+def _rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def held_chain_bytes(who, n=300_000):
+    """Growth of resident memory per node while a chain of n sin ops is held (in a fresh process)."""
+    gc.collect()
+    before = _rss_bytes()
+    if who == "torch":
+        x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = torch.sin(y)
+    else:
+        x = dz.Variable(np.array(0.5))
+        y = x
+        for _ in range(n):
+            y = F.sin(y)
+    return (_rss_bytes() - before) / n
+
+
+def held_chain_memory():
+    import subprocess
+    out = {}
+    for who in ("dezero_lite", "torch") if torch else ("dezero_lite",):
+        run = subprocess.run([sys.executable, __file__, "--held-chain", who],
+                             capture_output=True, text=True, check=True)
+        out[who] = float(run.stdout)
     return out
 
 
@@ -535,6 +607,29 @@ def lstm_workload(repeats):
           f"ratio {ratio:.2f}", flush=True)
     return {"lstm epoch": {"unit": "ms/run", "dezero_lite": med["dezero_lite"] * 1e3,
                            "torch": med["torch"] * 1e3, "ratio_to_torch": ratio}}
+# The speed targets: (workload, which ratio, at most or at least, the bound).
+TARGETS = [
+    ("chain 1,000", "ratio_to_torch", "<=", 1.0), ("chain 10,000", "ratio_to_torch", "<=", 1.0),
+    ("relu chain 1,000", "ratio_to_torch", "<=", 1.0), ("relu chain 10,000", "ratio_to_torch", "<=", 1.0),
+    ("newton x10", "ratio_to_torch", "<=", 1.0),
+    ("mlp 64-100-10", "ratio_to_numpy", "<=", 1.7), ("mlp 784-1000-10", "ratio_to_numpy", "<=", 1.1),
+    ("no_grad speedup, batch 1", None, ">=", 1.5),
+]
+
+
+def print_targets(results):
+    lines = []
+    for name, key, sense, bound in TARGETS:
+        if name not in results:
+            continue
+        got = results[name] if key is None else results[name].get(key)
+        if got is None:
+            continue
+        met = got <= bound if sense == "<=" else got >= bound
+        what = "" if key is None else key.replace("ratio_to_", "x ")
+        lines.append(f"  {name}: {got:.2f}{what} (target {sense} {bound}) {'met' if met else 'NOT met'}")
+    if lines:
+        print("targets:\n" + "\n".join(lines))
 
 
 def main(argv=None):
@@ -542,12 +637,16 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="smaller sizes and 3 repeats")
     ap.add_argument("--repeats", type=int, help="runs per contestant (default 7, or 3 with --quick)")
     ap.add_argument("--only", nargs="*",
-                    help="workload kinds: chain fanin mlp newton cnn backward nograd memory groups lstm")
+                    help="workload kinds: chain relu fanin mlp newton cnn backward nograd memory groups lstm")
     ap.add_argument("--json", help="also write the results to this JSON file")
+    ap.add_argument("--held-chain", help=argparse.SUPPRESS)   # the child process of held_chain_memory
     args = ap.parse_args(argv)
+    if args.held_chain:
+        print(held_chain_bytes(args.held_chain))
+        return None
     repeats = args.repeats or (3 if args.quick else 7)
-    only = set(args.only or ["chain", "fanin", "mlp", "newton", "cnn", "backward", "nograd", "memory",
-                             "groups", "lstm"])
+    only = set(args.only or ["chain", "relu", "fanin", "mlp", "newton", "cnn", "backward", "nograd",
+                             "memory", "groups", "lstm"])
 
     print(f"dezero_lite benchmark: numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'not installed'}, python {sys.version.split()[0]}, "
@@ -586,12 +685,16 @@ def main(argv=None):
         results["memory"] = memory_growth()
         print("memory over 1,000 small-MLP steps: " +
               ", ".join(f"{k} {v:.0f}" for k, v in results["memory"].items()))
+        results["held chain bytes/node"] = held = held_chain_memory()
+        print("a held 300,000-op sin chain, resident memory per node: " +
+              ", ".join(f"{who} {b:.0f} bytes" for who, b in held.items()))
     if "groups" in only:
         results["layer groups"] = cost = layer_groups_cost(repeats)
         print("layers as boxes, small-MLP step time: " +
               ", ".join(f"{k} {v:.2f}x" for k, v in cost.items()))
     if "lstm" in only:
         results.update(lstm_workload(repeats))
+    print_targets(results)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
