@@ -966,7 +966,9 @@ def sigmoid_simple(x):
 
 def softmax_simple(x, axis=1):
     """exp(x) / sum(exp(x)) from exp, sum and division"""
-    x = _input(x)
+    x, axis = _input(x), _axis("softmax_simple", axis)
+    _floating("softmax_simple", x)
+    _check_axis("softmax_simple", x.shape, axis, nonempty=True)
     # softmax(x - c) = softmax(x): shifting by the (constant) max only avoids overflow
     y = exp(x - x.data.max(axis=axis, keepdims=True))
     return y / sum(y, axis=axis, keepdims=True)
@@ -975,6 +977,9 @@ def softmax_simple(x, axis=1):
 def softmax_cross_entropy_simple(x, t):
     """-mean(log softmax(x)[t]) from softmax_simple, log and indexing"""
     x = _input(x)
+    if x.ndim != 2:
+        raise ValueError(f"softmax_cross_entropy_simple takes scores of shape (N, C), got {x.shape}")
+    _floating("softmax_cross_entropy_simple", x)
     n = x.shape[0]
     t = _labels(t, n, x.shape[1])
     p = clip(softmax_simple(x), 1e-15, 1.0)  # log(0) would be -inf
@@ -983,8 +988,10 @@ def softmax_cross_entropy_simple(x, t):
 
 def mean_squared_error_simple(x0, x1):
     """sum((x0 - x1) ** 2) / len(x0 - x1) from subtraction, square and sum"""
+    x0, x1 = _target_like(x0, x1), _target_like(x1, x0)
+    _same_shape("mean_squared_error_simple", x0, x1)
     diff = _input(x0) - x1
-    return sum(diff ** 2) / len(diff)
+    return sum(diff ** 2) / (len(diff) if diff.ndim else 1)  # a 0-d difference is one value
 
 
 # DeZero's fused classes for ops that are composites here.

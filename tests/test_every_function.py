@@ -95,6 +95,12 @@ def sce_ref(x, t):
     return np.asarray(-log_p[np.arange(len(x)), t].sum() / x.dtype.type(len(x)))
 
 
+def sce_simple_ref(x, t):
+    """As sce_ref, but p is clipped to [1e-15, 1] before the log, as DeZero's _simple does."""
+    p = np.clip(softmax_ref(x), 1e-15, 1.0)
+    return np.asarray(-np.log(p)[np.arange(len(x)), t].sum() / x.dtype.type(len(x)))
+
+
 def bce_ref(p, t):
     eps = max(1e-15, np.finfo(p.dtype).eps)  # p is clipped into [eps, 1 - eps], as in DeZero
     p, t = np.clip(p, eps, 1 - eps), t.astype(p.dtype)  # targets take the dtype of p
@@ -134,7 +140,8 @@ def images(draw, n_weights=0, deconv=False, bias=False):
     out = [draw(array(shape=(n, c, h, w)))]
     if n_weights:
         o = draw(st.integers(1, 2))
-        out.append(draw(array(shape=(c, o) + tuple(g[:2]) if deconv else (o, c) + tuple(g[:2]))))
+        k = tuple(int(v) for v in g[:2])
+        out.append(draw(array(shape=(c, o) + k if deconv else (o, c) + k)))
         if bias:
             out.append(draw(array(shape=(o,))))
     return tuple(out + [g])
@@ -352,7 +359,7 @@ ROWS = {
     "mean_squared_error_simple": (same_shape_pair(), F.mean_squared_error_simple,
                                   lambda x, t: np.asarray(((x - t) ** 2).sum() / (len(x) if x.ndim else 1))),
     "softmax_cross_entropy_simple": (scores_and_labels(),
-                                     lambda x, t: F.softmax_cross_entropy_simple(x, t.data), sce_ref),
+                                     lambda x, t: F.softmax_cross_entropy_simple(x, t.data), sce_simple_ref),
     "concatenate": (joinable(), lambda a, b: F.concatenate([a, b], axis=0), lambda a, b: np.concatenate([a, b])),
     "split": (split_input(), split_call, split_ref),
     "embed_id": (ids_and_table(), lambda ids, W: F.embed_id(ids.data, W), embed_ref),
