@@ -1045,7 +1045,8 @@ class Concatenate(Function):
         for x in self.inputs[:-1]:
             end += x.shape[self.axis]
             ends.append(end)
-        return split(gy, ends, self.axis)  # a tuple, one part per input
+        # a tuple, one part per input, each in its input's dtype (float32 joined to float64)
+        return tuple(_cast_like(g, x) for g, x in zip(split(gy, ends, self.axis), self.inputs))
 
 
 def concatenate(xs, axis=0):
@@ -1059,12 +1060,15 @@ class Split(Function):
 
     def forward(self, x):
         # slicing by hand: np.split costs more than the slices themselves at these sizes
+        if x.ndim == 0:
+            raise ValueError("split: a 0-d array has no axis to split along")
+        _check_axis("split", x.shape, self.axis)
         axis, n, cut = self.axis % x.ndim, x.shape[self.axis], self.indices_or_sections
         if isinstance(cut, (int, np.integer)):
             if cut < 1 or n % cut:
                 raise ValueError(f"split: axis {self.axis} of shape {x.shape} does not divide "
                                  f"into {cut} equal parts")
-            ends = list(range(0, n + 1, n // cut))
+            ends = [i * (n // cut) for i in range(cut + 1)]  # (an empty axis gives empty parts)
         else:
             ends = [0, *cut, n]
         index = [slice(None)] * x.ndim

@@ -268,7 +268,7 @@ def batch_norm_ref(x, gamma, beta, mean, var):
 def ids_and_table(draw):
     W = draw(array(shape=(draw(st.integers(0, 3)), draw(st.integers(0, 2)))))
     ids = draw(array(dtypes=[np.int64, np.float64, np.bool_]))
-    return (np.clip(ids, -1, len(W)) if ids.dtype == np.int64 else ids), W
+    return (np.asarray(np.clip(ids, -1, len(W))) if ids.dtype == np.int64 else ids), W
 
 
 def embed_ref(ids, W):
