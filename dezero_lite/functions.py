@@ -861,6 +861,8 @@ def _bn_layout(x, *params):
     """The axes batch_norm averages over and the shape that broadcasts (C,) against x."""
     if x.ndim not in (2, 4):
         raise ValueError(f"batch_norm takes input of shape (N, C) or (N, C, H, W), got {x.shape}")
+    if x.shape[1] == 0:
+        raise ValueError(f"batch_norm: input of shape {x.shape} has no channels to normalize")
     for p in params:
         if p.shape != (x.shape[1],):
             raise ValueError(f"batch_norm: gamma, beta, mean and var must have shape "
@@ -924,7 +926,8 @@ class BatchNorm(Function):
         if self.train:
             m = x.size // x.shape[1]  # (the small per-channel factors first: fewer passes over x)
             gx = gy - reshape(gbeta / m, shape) - xhat * reshape(ggamma / m, shape)
-        return gx * (reshape(gamma, shape) * inv_std), ggamma, gbeta
+        # each gradient in its input's dtype (float32 x with float64 gamma, say)
+        return _unbroadcast(self, gx * (reshape(gamma, shape) * inv_std), ggamma, gbeta)
 
 
 def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
