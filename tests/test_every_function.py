@@ -175,7 +175,8 @@ def im2col_ref(x, g, to_matrix=True):
     for i in range(oh):
         for j in range(ow):
             col[:, :, :, :, i, j] = xp[:, :, i * s[0]:i * s[0] + k[0], j * s[1]:j * s[1] + k[1]]
-    return col.transpose(0, 4, 5, 1, 2, 3).reshape(x.shape[0] * oh * ow, -1) if to_matrix else col
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(x.shape[0] * oh * ow, int(np.prod(col.shape[1:4]))) \
+        if to_matrix else col
 
 
 @st.composite
