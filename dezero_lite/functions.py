@@ -863,6 +863,8 @@ def _bn_layout(x, *params):
     """The axes batch_norm averages over and the shape that broadcasts (C,) against x."""
     if x.ndim not in (2, 4):
         raise ValueError(f"batch_norm takes input of shape (N, C) or (N, C, H, W), got {x.shape}")
+    if x.shape[1] == 0:
+        raise ValueError(f"batch_norm: input of shape {x.shape} has no channels to normalize")
     for p in params:
         if p.shape != (x.shape[1],):
             raise ValueError(f"batch_norm: gamma, beta, mean and var must have shape "
@@ -926,7 +928,8 @@ class BatchNorm(Function):
         if self.train:
             m = x.size // x.shape[1]  # (the small per-channel factors first: fewer passes over x)
             gx = gy - reshape(gbeta / m, shape) - xhat * reshape(ggamma / m, shape)
-        return gx * (reshape(gamma, shape) * inv_std), ggamma, gbeta
+        # each gradient in its input's dtype (float32 x with float64 gamma, say)
+        return _unbroadcast(self, gx * (reshape(gamma, shape) * inv_std), ggamma, gbeta)
 
 
 def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
@@ -968,7 +971,9 @@ def sigmoid_simple(x):
 
 def softmax_simple(x, axis=1):
     """exp(x) / sum(exp(x)) from exp, sum and division"""
-    x = _input(x)
+    x, axis = _input(x), _axis("softmax_simple", axis)
+    _floating("softmax_simple", x)
+    _check_axis("softmax_simple", x.shape, axis, nonempty=True)
     # softmax(x - c) = softmax(x): shifting by the (constant) max only avoids overflow
     y = exp(x - x.data.max(axis=axis, keepdims=True))
     return y / sum(y, axis=axis, keepdims=True)
@@ -977,6 +982,9 @@ def softmax_simple(x, axis=1):
 def softmax_cross_entropy_simple(x, t):
     """-mean(log softmax(x)[t]) from softmax_simple, log and indexing"""
     x = _input(x)
+    if x.ndim != 2:
+        raise ValueError(f"softmax_cross_entropy_simple takes scores of shape (N, C), got {x.shape}")
+    _floating("softmax_cross_entropy_simple", x)
     n = x.shape[0]
     t = _labels(t, n, x.shape[1])
     p = clip(softmax_simple(x), 1e-15, 1.0)  # log(0) would be -inf
@@ -985,8 +993,10 @@ def softmax_cross_entropy_simple(x, t):
 
 def mean_squared_error_simple(x0, x1):
     """sum((x0 - x1) ** 2) / len(x0 - x1) from subtraction, square and sum"""
+    x0, x1 = _target_like(x0, x1), _target_like(x1, x0)
+    _same_shape("mean_squared_error_simple", x0, x1)
     diff = _input(x0) - x1
-    return sum(diff ** 2) / len(diff)
+    return sum(diff ** 2) / (len(diff) if diff.ndim else 1)  # a 0-d difference is one value
 
 
 # DeZero's fused classes for ops that are composites here.
@@ -1040,7 +1050,8 @@ class Concatenate(Function):
         for x in self.inputs[:-1]:
             end += x.shape[self.axis]
             ends.append(end)
-        return split(gy, ends, self.axis)  # a tuple, one part per input
+        # a tuple, one part per input, each in its input's dtype (float32 joined to float64)
+        return tuple(_cast_like(g, x) for g, x in zip(split(gy, ends, self.axis), self.inputs))
 
 
 def concatenate(xs, axis=0):
@@ -1054,12 +1065,15 @@ class Split(Function):
 
     def forward(self, x):
         # slicing by hand: np.split costs more than the slices themselves at these sizes
+        if x.ndim == 0:
+            raise ValueError("split: a 0-d array has no axis to split along")
+        _check_axis("split", x.shape, self.axis)
         axis, n, cut = self.axis % x.ndim, x.shape[self.axis], self.indices_or_sections
         if isinstance(cut, (int, np.integer)):
             if cut < 1 or n % cut:
                 raise ValueError(f"split: axis {self.axis} of shape {x.shape} does not divide "
                                  f"into {cut} equal parts")
-            ends = list(range(0, n + 1, n // cut))
+            ends = [i * (n // cut) for i in range(cut + 1)]  # (an empty axis gives empty parts)
         else:
             ends = [0, *cut, n]
         index = [slice(None)] * x.ndim

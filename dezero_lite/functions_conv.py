@@ -9,7 +9,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from dezero_lite.core import Config, Constant, Function
-from dezero_lite.functions import _input, broadcast_to, linear, max, reshape, sum, transpose
+from dezero_lite.functions import _input, _unbroadcast, broadcast_to, linear, max, reshape, sum, transpose
 from dezero_lite.utils import get_conv_outsize, get_deconv_outsize, pair
 
 __all__ = [
@@ -82,8 +82,8 @@ def _windows(x, k, s, p, fill=0):
 
 def _rows(x, k, s, p):
     """Every window of x as a row of a matrix (N*OH*OW, KH*KW*C), channels innermost."""
-    win = _windows(x, k, s, p)
-    return win.reshape(int(np.prod(win.shape[:3])), -1)
+    win = _windows(x, k, s, p)  # (sizes spelled out: -1 is ambiguous when a batch is empty)
+    return win.reshape(int(np.prod(win.shape[:3])), int(np.prod(win.shape[3:])))
 
 
 def _unrows(rows, x_shape, k, s, p, out):
@@ -103,7 +103,8 @@ def _im2col_array(x, k, s, p, to_matrix):
     win = _windows(x, k, s, p)
     # np.array copies: the result never shares memory with x
     if to_matrix:
-        return np.array(win.transpose(0, 1, 2, 5, 3, 4)).reshape(int(np.prod(win.shape[:3])), -1)
+        return np.array(win.transpose(0, 1, 2, 5, 3, 4)).reshape(int(np.prod(win.shape[:3])),
+                                                                  int(np.prod(win.shape[3:])))
     return np.array(win.transpose(0, 5, 3, 4, 1, 2))
 
 
@@ -129,8 +130,8 @@ def _col_shape(op, col_shape, x_shape, k, out, to_matrix):
 def _weight_rows(W, deconv=False):
     """W as the matrix that _rows multiplies: (KH*KW*in, out)."""
     if deconv:  # (in, out, KH, KW) -> (in, KH*KW*out), the transposed product
-        return W.transpose(0, 2, 3, 1).reshape(len(W), -1)
-    return W.transpose(2, 3, 1, 0).reshape(-1, len(W))
+        return W.transpose(0, 2, 3, 1).reshape(len(W), int(np.prod(W.shape[1:])))
+    return W.transpose(2, 3, 1, 0).reshape(int(np.prod(W.shape[1:])), len(W))
 
 
 # im2col and col2im
@@ -201,9 +202,9 @@ class Conv2d(Function):
         rows, self._rows = self._rows, None  # (a second backward computes them again)
         gW = None if type(W) is Constant else Conv2DGradW(W.shape[2:], self.stride, self.pad, rows)(x, gy)
         if len(self.inputs) == 2:
-            return gx, gW
+            return _unbroadcast(self, gx, gW)  # (each in its input's dtype)
         gb = None if type(self.inputs[2]) is Constant else sum(gy, axis=(0, 2, 3))
-        return gx, gW, gb
+        return _unbroadcast(self, gx, gW, gb)
 
 
 def conv2d(x, W, b=None, stride=1, pad=0):
@@ -224,9 +225,13 @@ class Deconv2d(Function):
         if min(s) < 1 or min(p) < 0:
             raise ValueError(f"deconv2d: stride must be at least 1 and pad at least 0, "
                              f"got stride={s}, pad={p}")
+        if self.outsize is None and min(h, w) < 1:
+            raise ValueError(f"deconv2d: input of shape {x.shape} has an empty image (H or W is "
+                             f"0); give outsize to say what size the output should have")
         out = self.outsize or (get_deconv_outsize(h, k[0], s[0], p[0]),
                                get_deconv_outsize(w, k[1], s[1], p[1]))
-        if min(out) < 1 or (get_conv_outsize(out[0], k[0], s[0], p[0]),
+        # (an empty output is fine only when asked for: conv2d's gradient for an empty image)
+        if min(out) < (0 if self.outsize else 1) or (get_conv_outsize(out[0], k[0], s[0], p[0]),
                             get_conv_outsize(out[1], k[1], s[1], p[1])) != (h, w):
             raise ValueError(f"deconv2d: an output of size {out} does not match an input of "
                              f"size {(h, w)} with kernel {k}, stride {s} and pad {p} (a conv2d "
@@ -242,9 +247,9 @@ class Deconv2d(Function):
         gx = None if type(x) is Constant else conv2d(gy, W, None, self.stride, self.pad)
         gW = None if type(W) is Constant else Conv2DGradW(W.shape[2:], self.stride, self.pad)(gy, x)
         if len(self.inputs) == 2:
-            return gx, gW
+            return _unbroadcast(self, gx, gW)  # (each in its input's dtype)
         gb = None if type(self.inputs[2]) is Constant else sum(gy, axis=(0, 2, 3))
-        return gx, gW, gb
+        return _unbroadcast(self, gx, gW, gb)
 
 
 def deconv2d(x, W, b=None, stride=1, pad=0, outsize=None):
@@ -264,7 +269,7 @@ class Conv2DGradW(Function):
         k, s, p, _ = _geometry("conv2d", x.shape, self.kernel_size, self.stride, self.pad)
         rows, self.rows = (_rows(x, k, s, p) if self.rows is None else self.rows), None
         oc = gy.shape[1]
-        gW = gy.transpose(0, 2, 3, 1).reshape(-1, oc).T @ rows
+        gW = gy.transpose(0, 2, 3, 1).reshape(len(rows), oc).T @ rows
         return np.ascontiguousarray(gW.reshape((oc,) + k + (x.shape[1],)).transpose(0, 3, 1, 2))
 
     def backward(self, ggW):
@@ -290,7 +295,7 @@ def conv2d_simple(x, W, b=None, stride=1, pad=0):
 
 def _lowest(dtype):
     """The fill for max pooling's padding: nothing in the image is below it."""
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+    return -np.inf if dtype.kind == "f" else False if dtype.kind == "b" else np.iinfo(dtype).min
 
 
 def _pool_geometry(op, x_shape, kernel_size, stride, pad):

@@ -135,3 +135,16 @@ def test_optimizers_train_gamma_and_beta_but_not_the_running_statistics():
     assert model.bn.avg_mean.grad is None and model.bn.avg_var.grad is None
     assert np.array_equal(model.bn.avg_mean.data, mean) and np.array_equal(model.bn.avg_var.data, var)
     assert not np.allclose(model.bn.gamma.data, gamma)
+
+
+def test_batch_norm_gives_each_input_a_gradient_of_its_own_dtype():
+    x = dz.Variable(np.arange(6, dtype=np.float32).reshape(3, 2))
+    gamma, beta = dz.Variable(np.ones(2)), dz.Variable(np.zeros(2))
+    y = F.batch_norm(x, gamma, beta, np.zeros(2), np.ones(2))
+    gx, gg, gb = dz.grad(y, [x, gamma, beta], grad_outputs=np.arange(6.0).reshape(3, 2))
+    assert (gx.dtype, gg.dtype, gb.dtype) == (np.float32, np.float64, np.float64)
+
+
+def test_batch_norm_names_itself_for_input_without_channels():
+    with pytest.raises(ValueError, match="batch_norm: input of shape \\(2, 0\\) has no channels"):
+        F.batch_norm(np.zeros((2, 0)), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))

@@ -475,3 +475,39 @@ def test_dezeros_array_helpers_work_on_plain_arrays():
         np.testing.assert_allclose(C.col2im_array(col, x.shape, (3, 2), 2, 1, to_matrix),
                                    col2im_ref(col, x.shape, (3, 2), 2, 1, to_matrix), atol=1e-12)
     assert not hasattr(F, "im2col_array")  # as in DeZero, functions re-exports the ops only
+
+
+def test_an_empty_batch_gives_empty_results_and_gradients():
+    x = dz.Variable(np.zeros((0, 2, 3, 3), np.float32))
+    W = dz.Variable(np.ones((4, 2, 2, 2), np.float32))
+    assert F.im2col(x, 2).shape == (0, 8)
+    assert F.pooling_simple(x, 2).shape == (0, 2, 2, 2)
+    y = F.conv2d(x, W)
+    assert y.shape == (0, 4, 2, 2)
+    gx, gW = dz.grad(y, [x, W], grad_outputs=np.zeros(y.shape, np.float32))
+    assert gx.shape == x.shape and gW.shape == W.shape and not gW.data.any()
+    y = F.deconv2d(x, W.transpose(1, 0, 2, 3))
+    assert y.shape == (0, 4, 4, 4)
+    assert F.conv2d(dz.Variable(np.zeros((2, 0, 3, 3))), np.zeros((4, 0, 2, 2))).shape == (2, 4, 2, 2)
+
+
+def test_conv_gradients_take_the_dtype_of_their_inputs():
+    x = dz.Variable(np.ones((1, 1, 2, 2), np.float32))
+    W, b = dz.Variable(np.ones((1, 1, 1, 1))), dz.Variable(np.zeros(1, np.float32))
+    for f in (F.conv2d, F.deconv2d):
+        y = f(x, W, b)
+        assert y.dtype == np.float64
+        gx, gW, gb = dz.grad(y, [x, W, b], grad_outputs=np.ones(y.shape))
+        assert (gx.dtype, gW.dtype, gb.dtype) == (np.float32, np.float64, np.float32)
+
+
+def test_max_pooling_pads_a_bool_image_with_false():
+    x = np.array([[[[True, False], [False, False]]]])
+    y = F.pooling(x, 2, pad=1)
+    assert y.dtype == np.bool_
+    assert y.data.tolist() == [[[[True, True, False], [True, True, False], [False, False, False]]]]
+
+
+def test_deconv2d_of_an_empty_image_asks_for_outsize():
+    with pytest.raises(ValueError, match="deconv2d: input of shape .* has an empty image"):
+        F.deconv2d(np.zeros((1, 1, 0, 2)), np.ones((1, 1, 2, 2)))

@@ -95,6 +95,12 @@ def sce_ref(x, t):
     return np.asarray(-log_p[np.arange(len(x)), t].sum() / x.dtype.type(len(x)))
 
 
+def sce_simple_ref(x, t):
+    """As sce_ref, but p is clipped to [1e-15, 1] before the log, as DeZero's _simple does."""
+    p = np.clip(softmax_ref(x), 1e-15, 1.0)
+    return np.asarray(-np.log(p)[np.arange(len(x)), t].sum() / x.dtype.type(len(x)))
+
+
 def bce_ref(p, t):
     eps = max(1e-15, np.finfo(p.dtype).eps)  # p is clipped into [eps, 1 - eps], as in DeZero
     p, t = np.clip(p, eps, 1 - eps), t.astype(p.dtype)  # targets take the dtype of p
@@ -107,6 +113,191 @@ def sigmoid_ce_ref(x, t):
     # a term whose weight is 0 counts 0, also where its log is -inf (an infinite score)
     terms = np.where(t == 0, 0, t * np.log(p)) + np.where(t == 1, 0, (1 - t) * np.log(1 - p))
     return np.asarray(-np.sum(terms) / (len(x) if x.ndim else 1))
+
+
+# Image batches (N, C, H, W) and their weights: sides 0-4, kernels 1-3, stride 1-2, pad 0-1.
+# The geometry travels as a last int array g = [KH, KW, SH, SW, PH, PW], read with g.data.
+
+@st.composite
+def geometry(draw):
+    return np.array([draw(st.integers(1, 3)) for _ in range(2)] + [draw(st.integers(1, 2)) for _ in range(2)]
+                    + [draw(st.integers(0, 1)) for _ in range(2)], dtype=np.int64)
+
+
+def geom(g):
+    g = [int(v) for v in np.asarray(getattr(g, "data", g))]
+    return (g[0], g[1]), (g[2], g[3]), (g[4], g[5])
+
+
+def side():
+    return st.integers(0, 4)
+
+
+@st.composite
+def images(draw, n_weights=0, deconv=False, bias=False):
+    g = draw(geometry())
+    n, c, h, w = draw(st.integers(0, 2)), draw(st.integers(0, 2)), draw(side()), draw(side())
+    out = [draw(array(shape=(n, c, h, w)))]
+    if n_weights:
+        o = draw(st.integers(1, 2))
+        k = tuple(int(v) for v in g[:2])
+        out.append(draw(array(shape=(c, o) + k if deconv else (o, c) + k)))
+        if bias:
+            out.append(draw(array(shape=(o,))))
+    return tuple(out + [g])
+
+
+def padded(x, p, fill=0):
+    return np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=fill)
+
+
+def out_size(h, w, k, s, p):
+    oh, ow = (h + 2 * p[0] - k[0]) // s[0] + 1, (w + 2 * p[1] - k[1]) // s[1] + 1
+    if oh < 1 or ow < 1:
+        raise ValueError("the kernel is larger than the padded image")
+    return oh, ow
+
+
+def window_ref(x, g, reduce, fill=0):
+    """reduce(window) at every output position, by plain loops: (N, C, OH, OW)."""
+    k, s, p = geom(g)
+    oh, ow = out_size(*x.shape[2:], k, s, p)
+    xp = padded(x, p, fill)
+    return np.stack([np.stack([reduce(xp[:, :, i * s[0]:i * s[0] + k[0], j * s[1]:j * s[1] + k[1]])
+                               for j in range(ow)], -1) for i in range(oh)], -2)
+
+
+def im2col_ref(x, g, to_matrix=True):
+    k, s, p = geom(g)
+    oh, ow = out_size(*x.shape[2:], k, s, p)
+    col = np.zeros(x.shape[:2] + k + (oh, ow), x.dtype)
+    xp = padded(x, p)
+    for i in range(oh):
+        for j in range(ow):
+            col[:, :, :, :, i, j] = xp[:, :, i * s[0]:i * s[0] + k[0], j * s[1]:j * s[1] + k[1]]
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(x.shape[0] * oh * ow, int(np.prod(col.shape[1:4]))) \
+        if to_matrix else col
+
+
+@st.composite
+def columns(draw):
+    """(col of shape (N, C, KH, KW, OH, OW), image shape as an int array, g)."""
+    g = draw(geometry())
+    k, s, p = geom(g)
+    shape = (draw(st.integers(0, 2)), draw(st.integers(0, 2)), draw(side()), draw(side()))
+    try:
+        out = out_size(*shape[2:], k, s, p)
+    except ValueError:
+        out = (1, 1)
+    col = draw(array(shape=shape[:2] + k + out))
+    return col, np.array(shape, dtype=np.int64), g
+
+
+def col2im_ref(col, shape, g):
+    k, s, p = geom(g)
+    n, c, h, w = (int(v) for v in shape)
+    oh, ow = out_size(h, w, k, s, p)
+    if col.shape != (n, c) + k + (oh, ow):
+        raise ValueError("columns do not fit the image")
+    img = np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), col.dtype)
+    for i in range(oh):
+        for j in range(ow):
+            img[:, :, i * s[0]:i * s[0] + k[0], j * s[1]:j * s[1] + k[1]] += col[:, :, :, :, i, j]
+    return img[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+
+
+def conv_ref(x, W, *rest):
+    *b, g = rest
+    y = window_ref(x, g, lambda win: np.tensordot(win, W, axes=([1, 2, 3], [1, 2, 3])).T)
+    y = y.transpose(1, 0, 2, 3) if y.ndim == 4 else y
+    return y + b[0].reshape(-1, 1, 1) if b else y
+
+
+def deconv_ref(x, W, *rest):
+    *b, g = rest
+    k, s, p = geom(g)
+    n, c, h, w = x.shape
+    oh, ow = s[0] * (h - 1) + k[0] - 2 * p[0], s[1] * (w - 1) + k[1] - 2 * p[1]
+    if oh < 1 or ow < 1:
+        raise ValueError("no output")
+    dtype = np.result_type(x, W)
+    y = np.zeros((n, W.shape[1], oh + 2 * p[0], ow + 2 * p[1]), dtype)
+    for i in range(h):
+        for j in range(w):
+            y[:, :, i * s[0]:i * s[0] + k[0], j * s[1]:j * s[1] + k[1]] += \
+                np.tensordot(x[:, :, i, j], W, axes=([1], [0])).astype(dtype)
+    y = y[:, :, p[0]:p[0] + oh, p[1]:p[1] + ow]
+    return y + b[0].reshape(-1, 1, 1) if b else y
+
+
+def lowest(dtype):
+    return False if dtype == np.bool_ else -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def max_pool_ref(x, g):
+    return window_ref(x, g, lambda win: win.max(axis=(2, 3)) if win.size else
+                      np.zeros(win.shape[:2], win.dtype), fill=lowest(x.dtype))
+
+
+def average_pool_ref(x, g):
+    k = geom(g)[0]
+    return window_ref(x, g, lambda win: win.sum(axis=(2, 3), dtype=x.dtype if x.dtype.kind == "f"
+                                                       else np.float64) / x.dtype.type(k[0] * k[1])
+                      if x.dtype.kind == "f" else win.sum(axis=(2, 3)) / (k[0] * k[1]))
+
+
+@st.composite
+def batch_norm_inputs(draw):
+    shape = draw(st.sampled_from([(3, 2), (2, 1, 2, 2), (0, 2), (1, 2), (2, 0), (3,)]))
+    x = draw(array(shape=shape))
+    c = shape[1] if len(shape) > 1 else 1
+    gamma, beta = draw(array(shape=(c,))), draw(array(shape=(c,)))
+    mean, var = (np.asarray(draw(hnp.arrays(np.float64, (c,), elements=st.floats(0, 2)))) for _ in "mv")
+    return x, gamma, beta, mean, var
+
+
+def batch_norm_ref(x, gamma, beta, mean, var):
+    axes = (0,) if x.ndim == 2 else (0, 2, 3)
+    shape = (1, -1) if x.ndim == 2 else (1, -1, 1, 1)
+    if x.ndim not in (2, 4) or x.size // x.shape[1] < 2:
+        raise ValueError("no batch statistics")
+    mu, v = x.mean(axis=axes).reshape(shape), x.var(axis=axes).reshape(shape)
+    return gamma.reshape(shape) * ((x - mu) / np.sqrt(v + 2e-5)) + beta.reshape(shape)
+
+
+@st.composite
+def ids_and_table(draw):
+    W = draw(array(shape=(draw(st.integers(0, 3)), draw(st.integers(0, 2)))))
+    ids = draw(array(dtypes=[np.int64, np.float64, np.bool_]))
+    return (np.asarray(np.clip(ids, -1, len(W))) if ids.dtype == np.int64 else ids), W
+
+
+def embed_ref(ids, W):
+    if ids.dtype.kind != "i" or (ids < 0).any():
+        raise IndexError("ids must be non-negative integers")
+    return W[ids]
+
+
+@st.composite
+def split_input(draw):
+    x = draw(array())
+    return x, np.array(draw(st.sampled_from([1, 2, 3])), dtype=np.int64)
+
+
+def split_ref(x, cut):
+    return np.concatenate([part * (i + 1) for i, part in enumerate(np.split(x, int(cut), axis=0))])
+
+
+def split_call(x, cut):
+    parts = F.split(x, int(cut.data), axis=0)
+    return F.concatenate([part * (i + 1) for i, part in enumerate(parts)])
+
+
+@st.composite
+def joinable(draw):
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))
+    other = (draw(st.integers(0, 3)),) + shape[1:] if shape else ()
+    return draw(array(shape=shape)), draw(array(shape=other))
 
 
 ROWS = {
@@ -163,9 +354,36 @@ ROWS = {
     "accuracy": (scores_and_labels(), lambda y, t: F.accuracy(y, t.data),
                  lambda y, t: np.asarray(np.mean(y.argmax(axis=1) == t))),
     "dropout": (one(), seeded_dropout, dropout_ref),
+    "linear_simple": (matrices(bias=True), F.linear_simple, lambda x, W, b: x @ W + b),
+    "sigmoid_simple": (one(dtypes=[np.float32, np.float64]), F.sigmoid_simple, lambda x: 1 / (1 + np.exp(-x))),
+    "softmax_simple": (one(), F.softmax_simple, softmax_ref),
+    "mean_squared_error_simple": (same_shape_pair(), F.mean_squared_error_simple,
+                                  lambda x, t: np.asarray(((x - t) ** 2).sum() / (len(x) if x.ndim else 1))),
+    "softmax_cross_entropy_simple": (scores_and_labels(),
+                                     lambda x, t: F.softmax_cross_entropy_simple(x, t.data), sce_simple_ref),
+    "concatenate": (joinable(), lambda a, b: F.concatenate([a, b], axis=0), lambda a, b: np.concatenate([a, b])),
+    "split": (split_input(), split_call, split_ref),
+    "embed_id": (ids_and_table(), lambda ids, W: F.embed_id(ids.data, W), embed_ref),
+    "batch_norm": (batch_norm_inputs(), lambda x, g, b, m, v: F.batch_norm(x, g, b, m.data.copy(), v.data.copy()),
+                   batch_norm_ref),
+    "batch_nrom": (batch_norm_inputs(), lambda x, g, b, m, v: F.batch_nrom(x, g, b, m.data.copy(), v.data.copy()),
+                   batch_norm_ref),
+    "im2col": (images(), lambda x, g: F.im2col(x, *geom(g)), im2col_ref),
+    "im2col(tensor)": (images(), lambda x, g: F.im2col(x, *geom(g), to_matrix=False),
+                       lambda x, g: im2col_ref(x, g, to_matrix=False)),
+    "col2im": (columns(), lambda c, shape, g: F.col2im(c, tuple(shape.data), *geom(g), to_matrix=False),
+               col2im_ref),
+    "conv2d": (images(1), lambda x, W, g: F.conv2d(x, W, None, *geom(g)[1:]), conv_ref),
+    "conv2d(bias)": (images(1, bias=True), lambda x, W, b, g: F.conv2d(x, W, b, *geom(g)[1:]), conv_ref),
+    "conv2d_simple": (images(1, bias=True), lambda x, W, b, g: F.conv2d_simple(x, W, b, *geom(g)[1:]), conv_ref),
+    "deconv2d": (images(1, deconv=True, bias=True), lambda x, W, b, g: F.deconv2d(x, W, b, *geom(g)[1:]),
+                 deconv_ref),
+    "pooling": (images(), lambda x, g: F.pooling(x, *geom(g)), max_pool_ref),
+    "pooling_simple": (images(), lambda x, g: F.pooling_simple(x, *geom(g)), max_pool_ref),
+    "average_pooling": (images(), lambda x, g: F.average_pooling(x, *geom(g)), average_pool_ref),
 }
 
-ALIASES = {"average": "mean", "rsub": "sub", "rdiv": "div", "rpow": "pow"}
+ALIASES = {"average": "mean", "rsub": "sub", "rdiv": "div", "rpow": "pow", "batch_nrom": "batch_norm"}
 
 
 def test_every_exported_function_has_a_row():

@@ -255,3 +255,20 @@ def test_a_batch_of_another_size_than_the_state_is_an_error_not_a_broadcast(make
         layer(np.zeros((1, 1)))
     layer.reset_state()
     assert layer(np.zeros((1, 1))).shape == (1, 3)
+
+
+def test_concatenate_gives_each_input_a_gradient_of_its_own_dtype():
+    a, b = dz.Variable(np.ones(2, np.float32)), dz.Variable(np.ones(1))
+    y = F.concatenate([a, b])
+    assert y.dtype == np.float64
+    ga, gb = dz.grad(y, [a, b], grad_outputs=np.ones(3))
+    assert ga.dtype == np.float32 and gb.dtype == np.float64
+
+
+def test_split_names_itself_for_a_0d_array_or_a_bad_axis_and_cuts_an_empty_axis():
+    with pytest.raises(ValueError, match="split: a 0-d array"):
+        F.split(dz.Variable(np.array(1.0)), 1)
+    with pytest.raises(ValueError, match="split: axis 2 is out of bounds"):
+        F.split(dz.Variable(np.ones((2, 2))), 2, axis=2)
+    parts = F.split(dz.Variable(np.ones((0, 3))), 2)
+    assert [p.shape for p in parts] == [(0, 3), (0, 3)]

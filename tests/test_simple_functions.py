@@ -76,3 +76,28 @@ def test_dezero_s_function_classes_exist_under_their_names():
              "LogSoftmax", "LeakyReLU", "MeanSquaredError", "SoftmaxCrossEntropy", "BatchNorm",
              "Max", "Min", "Clip"]
     assert [n for n in names if not issubclass(getattr(F, n, type), dz.Function)] == []
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.softmax_simple(np.zeros(3)), "softmax_simple: axis 1 is out of bounds"),
+    (lambda: F.softmax_simple(np.zeros((2, 0))), "softmax_simple: axis 1 of shape (2, 0) is empty"),
+    (lambda: F.softmax_simple(np.ones((2, 2), bool)), "softmax_simple: scores must be floating"),
+    (lambda: F.softmax_cross_entropy_simple(np.zeros(2), np.array([0, 0])),
+     "softmax_cross_entropy_simple takes scores of shape (N, C)"),
+    (lambda: F.softmax_cross_entropy_simple(np.zeros((2, 2), int), np.array([0, 0])),
+     "softmax_cross_entropy_simple: scores must be floating"),
+    (lambda: F.mean_squared_error_simple(np.zeros((2, 1)), np.zeros(2)),
+     "mean_squared_error_simple: shapes (2, 1) and (2,) differ"),
+])
+def test_the_simple_functions_name_themselves_on_bad_input(call, message):
+    with pytest.raises((TypeError, ValueError)) as e:
+        call()
+    assert message in str(e.value)
+
+
+def test_the_simple_mean_squared_error_takes_0d_input_like_the_fused_one():
+    x = dz.Variable(np.array(3.0, np.float32))
+    y = F.mean_squared_error_simple(x, np.array(1.0))
+    assert y.dtype == np.float32 and y.data == 4.0
+    y.backward()
+    assert x.grad.dtype == np.float32 and x.grad.data == 4.0
