@@ -133,7 +133,7 @@ def _is_constant(x):
     return _Constant is not None and type(x) is _Constant
 
 
-_HIDDEN = {"inputs", "outputs", "generation", "output_specs"}
+_HIDDEN = {"inputs", "outputs", "generation", "output_specs", "forward_time"}  # the core's bookkeeping
 
 
 def _format_argument(value):
