@@ -172,13 +172,6 @@ def test_consecutive_framework_steps_differ_by_a_small_diff():
     assert f"more than {MAX_DIFF_LINES} lines" in text, "steps/README.md should state the bound"
 
 
-def test_steps_stand_alone_without_planning_documents():
-    """The steps name no outside plan ("the curriculum", its section letters)."""
-    for path in [*STEP_FILES, STEPS_DIR / "README.md", ROOT / "README.md"]:
-        text = path.read_text(encoding="utf-8")
-        assert not re.search(r"curriculum|\bsection [A-E]\b", text, re.I), path.name
-
-
 @pytest.mark.parametrize("name, dot_file", [("step26.py", "step26_diamond.dot"),
                                             ("step43.py", "step43_tanh_grad.dot")])
 def test_picture_steps_without_graphviz_still_write_and_check_the_dot_text(name, dot_file, tmp_path):
