@@ -208,8 +208,9 @@ def col2im_ref(col, shape, g):
 
 def conv_ref(x, W, *rest):
     *b, g = rest
-    y = window_ref(x, g, lambda win: np.tensordot(win, W, axes=([1, 2, 3], [1, 2, 3])).T)
-    y = y.transpose(1, 0, 2, 3) if y.ndim == 4 else y
+    # products and sums written out, not np.tensordot: BLAS may give 0 for 0 * nan
+    y = window_ref(x, g, lambda win: (win[:, None] * W[None]).sum(axis=(2, 3, 4),
+                                                                    dtype=np.result_type(x, W)))
     return y + b[0].reshape(-1, 1, 1) if b else y
 
 
@@ -225,7 +226,7 @@ def deconv_ref(x, W, *rest):
     for i in range(h):
         for j in range(w):
             y[:, :, i * s[0]:i * s[0] + k[0], j * s[1]:j * s[1] + k[1]] += \
-                np.tensordot(x[:, :, i, j], W, axes=([1], [0])).astype(dtype)
+                (x[:, :, i, j, None, None, None] * W[None]).sum(axis=1, dtype=dtype)
     y = y[:, :, p[0]:p[0] + oh, p[1]:p[1] + ow]
     return y + b[0].reshape(-1, 1, 1) if b else y
 
