@@ -3,7 +3,7 @@ import numpy as _np
 
 from dezero_lite import core
 from dezero_lite.core import (  # noqa: F401
-    Config, Function, Parameter, Variable, as_array, as_variable, grad, no_grad,
+    Config, Function, Parameter, Variable, as_array, as_variable, detect_changes, grad, no_grad,
     test_mode, using_config)
 from dezero_lite import cuda, functions, utils  # noqa: F401  (functions binds the operators)
 from dezero_lite import (  # noqa: F401

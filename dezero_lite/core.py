@@ -3,6 +3,7 @@
 Ops live in functions.py, which imports this module and binds the operators to
 Variable; this module imports no op module.
 """
+import contextlib
 import contextvars
 import functools
 import heapq
@@ -108,6 +109,22 @@ def _check_plain(data):
 _write_clock = itertools.count(1)
 _last_write = 0
 _write_times = weakref.WeakKeyDictionary()   # variable -> time of its last write
+_keep_copies = 0   # > 0 inside detect_changes()
+
+
+@contextlib.contextmanager
+def detect_changes():
+    """Inside this block every Function keeps a copy of the arrays it used, and backward
+    refuses one whose arrays were changed in place since (`x.data[...] = v`, which no
+    assignment check can see). It costs a copy of every array: use it to hunt a bug.
+    Works as `with detect_changes():` and as a decorator; the check applies to graphs
+    built inside the block, wherever backward runs."""
+    global _keep_copies
+    _keep_copies += 1
+    try:
+        yield
+    finally:
+        _keep_copies -= 1
 
 
 class Variable:
@@ -342,16 +359,26 @@ def _backprop(seeds, create_graph, retain=()):
 
 
 def _check_unchanged(f):
-    """Refuse to back-propagate through f if an array it used was assigned since its forward pass."""
+    """Refuse to back-propagate through f if an array it used was assigned since its
+    forward pass, or (under detect_changes) has elements that differ from its copy."""
     used = [("input", i, x) for i, x in enumerate(f.inputs)]
-    used += [("output", i, ref()) for i, ref in enumerate(f.outputs) if ref() is not None]
-    for kind, i, v in used:
+    used += [("output", i, ref()) for i, ref in enumerate(f.outputs)]
+    copies = f.copies or [None] * len(used)
+    for (kind, i, v), copy in zip(used, copies, strict=True):
+        if v is None:   # an output freed since
+            continue
         if _write_times.get(v, 0) > f.forward_time:
-            who = f"variable {v.name!r}" if v.name else f"a variable of shape {v.shape}"
-            raise RuntimeError(
-                f"{who} ({kind} {i} of {type(f).__name__}) had its .data assigned after the "
-                f"forward pass that used it, so this backward pass would give a wrong gradient; "
-                f"run the forward pass again after changing it (or change a copy)")
+            how = "had its .data assigned"
+        elif copy is not None and not np.array_equal(v._data, copy,
+                                                     equal_nan=copy.dtype.kind in "fc"):
+            how = "had elements changed in place"
+        else:
+            continue
+        who = f"variable {v.name!r}" if v.name else f"a variable of shape {v.shape}"
+        raise RuntimeError(
+            f"{who} ({kind} {i} of {type(f).__name__}) {how} after the forward pass that "
+            f"used it, so this backward pass would give a wrong gradient; run the forward "
+            f"pass again after changing it (or change a copy)")
 
 
 def _new_variable(data):
@@ -406,6 +433,7 @@ class Function:
     inputs = ()
     outputs = ()
     forward_time = 0
+    copies = None   # the arrays it used, kept under detect_changes()
 
     def __call__(self, *inputs):
         # Arrays and numbers become Constants; the loop keeps the common all-Variable call cheap.
@@ -415,12 +443,15 @@ class Function:
                                 for x in inputs])
                 break
         # (nearly every op takes one or two inputs: skipping the list for them is a measurable win)
-        if len(inputs) == 1:
-            ys = self.forward(inputs[0]._data)
-        elif len(inputs) == 2:
-            ys = self.forward(inputs[0]._data, inputs[1]._data)
-        else:
-            ys = self.forward(*[x._data for x in inputs])
+        try:
+            if len(inputs) == 1:
+                ys = self.forward(inputs[0]._data)
+            elif len(inputs) == 2:
+                ys = self.forward(inputs[0]._data, inputs[1]._data)
+            else:
+                ys = self.forward(*[x._data for x in inputs])
+        except (ValueError, IndexError, TypeError) as e:
+            raise _naming(self, e) from None
         outputs = [_new_variable(y) for y in ys] if type(ys) is tuple else [_new_variable(ys)]
         if _enable_backprop.get():
             if self.outputs:
@@ -439,6 +470,9 @@ class Function:
             self.inputs = inputs
             self.outputs = list(map(weakref.ref, outputs))
             self.forward_time = _last_write
+            if _keep_copies:
+                self.copies = [np.copy(v._data) for v in (*inputs, *outputs)]
+                self.forward_time += 0.5   # never the clock's time: backward always checks
             if len(outputs) > 1:
                 self.output_specs = [(y.shape, y.dtype) for y in outputs]
                 return outputs
@@ -449,3 +483,13 @@ class Function:
 
     def backward(self, *gys):
         raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+
+def _naming(f, error):
+    """An error from inside f's forward pass that starts with the op's name: ours do
+    already; NumPy's get it put in front, and lose their traceback from inside NumPy."""
+    name = type(f).__name__
+    if str(error).lower().replace("_", "").startswith(name.lower()):
+        return error
+    kind = next(k for k in (ValueError, IndexError, TypeError) if isinstance(error, k))
+    return kind(f"{name}: {error}")

@@ -474,6 +474,56 @@ def test_an_index_array_changed_after_the_forward_pass_does_not_change_the_gradi
     assert np.array_equal(x.grad.data, [2.0, 1.0, 0.0, 0.0])
 
 
+def test_element_writes_are_detected_inside_detect_changes():
+    x = Variable(np.array([1.0, np.nan]), name="x")
+    with dz.detect_changes():
+        y = x * x
+        z = F.exp(x)
+    y.backward()                      # unchanged arrays (NaN included) pass the check
+    x.data[0] = 10.0
+    with pytest.raises(RuntimeError, match=r"'x'.*input 0 of Mul.*changed in place"):
+        y.backward()
+    x.data[0] = 1.0                   # the same values again: fine
+    y.backward()
+    z.data[...] = 0.0                 # an output that Exp's backward reads
+    with pytest.raises(RuntimeError, match=r"output 0 of Exp.*changed in place"):
+        z.backward()
+    x.data = np.array([1.0, 2.0])     # assignment is still named as such
+    with pytest.raises(RuntimeError, match="assigned"):
+        y.backward()
+
+
+def test_detect_changes_nests_works_as_a_decorator_and_ends_with_its_block():
+    x = Variable(np.array(2.0))
+
+    @dz.detect_changes()
+    def square(v):
+        with dz.detect_changes():
+            pass                      # an inner block ending leaves the outer one on
+        return v * v
+
+    y = square(x)
+    x.data[...] = 3.0
+    with pytest.raises(RuntimeError, match="changed in place"):
+        y.backward()
+    y = x * x                         # outside the block: no copies, the write is not seen
+    assert y.creator.copies is None
+    x.data[...] = 4.0
+    y.backward()
+    assert x.grad.data == 2 * 4.0
+
+
+def test_numpy_errors_from_a_forward_pass_start_with_the_op_name():
+    flags = Variable(np.array([True, False]))
+    with pytest.raises(TypeError, match=r"^Neg: .*boolean negative") as info:
+        -flags
+    assert info.value.__suppress_context__   # NumPy's inner traceback is not shown
+    with pytest.raises(ValueError, match=r"^Add: .*\(2,\) \(3,\)"):
+        Variable(np.ones(2)) + Variable(np.ones(3))
+    with pytest.raises(ValueError, match=r"^matmul: cannot multiply"):   # ours are left alone
+        F.matmul(Variable(np.ones((2, 3))), Variable(np.ones((2, 3))))
+
+
 def test_a_function_object_called_twice_is_refused():
     f = F.Exp()
     x1, x2 = Variable(np.array(1.0)), Variable(np.array(2.0))
