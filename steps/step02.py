@@ -52,7 +52,7 @@ print("  numerical: df/dx = {:.6f}, df/dy = {:.6f}, df/dz = {:.6f}".format(*num)
 
 assert f == -12.0
 assert (dx, dy, dz) == (-4.0, -4.0, 3.0)
-assert all(abs(n - g) < 1e-9 for n, g in zip(num, (dx, dy, dz)))
+assert all(abs(n - g) < 1e-9 for n, g in zip(num, (dx, dy, dz), strict=True))
 circuit_values = {"x": (x, dx), "y": (y, dy), "z": (z, dz), "q": (q, dq), "f": (f, df)}
 # op, inputs, output, and the order in which the backward pass above visited the gate
 circuit_gates = [("+", ["x", "y"], "q", 2), ("*", ["q", "z"], "f", 1)]
@@ -81,19 +81,19 @@ num = [numerical_grad(neuron, (a, b, c, x, y), i) for i in range(5)]
 print(f"\nneuron sigmoid(a*x + b*y + c) at a={a:g}, b={b:g}, c={c:g}, x={x:g}, y={y:g}:")
 print(f"  s = {s:.6f}")
 print("        backprop   numerical")
-for name, g, n in zip("abcxy", grads, num):
+for name, g, n in zip("abcxy", grads, num, strict=True):
     print(f"  ds/d{name} {g:9.6f}   {n:9.6f}")
 
 step_size = 0.01
-inputs = [v + step_size * g for v, g in zip((a, b, c, x, y), grads)]
+inputs = [v + step_size * g for v, g in zip((a, b, c, x, y), grads, strict=True)]
 s_new = neuron(*inputs)
 print(f"after one step of {step_size} * gradient on all five inputs: s = {s_new:.6f}")
 
 assert abs(s - 0.8807970779778823) < 1e-12
 expected = (-0.10499358540350662, 0.31498075621051985, 0.10499358540350662,
             0.10499358540350662, 0.20998717080701323)
-assert all(abs(g - e) < 1e-12 for g, e in zip(grads, expected))
-assert all(abs(n - g) < 1e-8 for n, g in zip(num, grads))
+assert all(abs(g - e) < 1e-12 for g, e in zip(grads, expected, strict=True))
+assert all(abs(n - g) < 1e-8 for n, g in zip(num, grads, strict=True))
 assert abs(s_new - 0.8825501816218984) < 1e-12 and s_new > s
 neuron_values = {"a": (a, da), "x": (x, dx), "b": (b, db), "y": (y, dy), "c": (c, dc),
                  "ax": (ax, dax), "by": (by, dby), "p": (p, dp), "u": (u, du), "s": (s, ds)}

@@ -79,12 +79,12 @@ def row(values):
 
 for name, gate, args, want_out, want_grads in checks:
     out, grads = gate(*args)
-    num = numerical_grads(lambda *xs: gate(*xs)[0], args)
+    num = numerical_grads(lambda *xs, gate=gate: gate(*xs)[0], args)
     print(f"{name} at ({', '.join(f'{a:g}' for a in args)}): f = {out:.6g}")
     print(f"   backprop  {row(grads)}")
     print(f"   numerical {row(num)}")
     if want_out is not None:
         assert abs(out - want_out) < 1e-12, name
     assert len(grads) == len(want_grads), name
-    assert all(abs(g - w) < 1e-12 for g, w in zip(grads, want_grads)), name
-    assert all(abs(n - w) < 1e-6 for n, w in zip(num, want_grads)), name
+    assert all(abs(g - w) < 1e-12 for g, w in zip(grads, want_grads, strict=True)), name
+    assert all(abs(n - w) < 1e-6 for n, w in zip(num, want_grads, strict=True)), name

@@ -41,7 +41,7 @@ print(f"relu(x)    = {relu(x)}")
 assert step_function(x).tolist() == [0, 0, 0, 1, 1]
 assert sigmoid(np.array(0.0)) == 0.5
 assert np.allclose(sigmoid(-x), 1 - sigmoid(x))  # symmetric about (0, 0.5)
-assert np.all(np.diff(sigmoid(x)) > 0) and np.all((0 < sigmoid(x)) & (sigmoid(x) < 1))
+assert np.all(np.diff(sigmoid(x)) > 0) and np.all((sigmoid(x) > 0) & (sigmoid(x) < 1))
 assert relu(x).tolist() == [0, 0, 0, 0.5, 2]
 
 
@@ -56,7 +56,7 @@ def plot_activations(path):
 
     xs = np.linspace(-5, 5, 501)
     fig, axes = plt.subplots(1, 3, figsize=(10, 3), sharex=True)
-    for ax, (name, f) in zip(axes, [("step", step_function), ("sigmoid", sigmoid), ("ReLU", relu)]):
+    for ax, (name, f) in zip(axes, [("step", step_function), ("sigmoid", sigmoid), ("ReLU", relu)], strict=True):
         ax.plot(xs, f(xs))
         ax.set_title(name)
         ax.axhline(0, color="gray", linewidth=0.5)

@@ -85,11 +85,11 @@ print("so on separable data W grows without bound as training goes on")
 weights = [w for w, _ in checkpoints]
 boundaries = [bd for _, bd in checkpoints[1:]]
 assert abs(losses[0] - np.log(2)) < 1e-12  # W = b = 0 says 0.5 for everything
-assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
+assert all(later < earlier for earlier, later in zip(losses, losses[1:], strict=False))
 assert predict(np.array([[3.0]])).item() < 0.5
 assert predict(np.array([[17.0]])).item() > 0.5
 assert np.array_equal(train_classes, t)
 assert 12 < boundary < 14
 assert doubled < final
-assert all(later > earlier for earlier, later in zip(weights, weights[1:]))
-assert all(later > earlier for earlier, later in zip(boundaries, boundaries[1:]))
+assert all(later > earlier for earlier, later in zip(weights, weights[1:], strict=False))
+assert all(later > earlier for earlier, later in zip(boundaries, boundaries[1:], strict=False))

@@ -116,7 +116,7 @@ def plot_units(path):
     g1, g2 = np.meshgrid(grid, grid)
     plane = np.column_stack([g1.ravel(), g2.ravel()])
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.4), sharey=True)
-    for ax, (name, unit) in zip(axes, units.items()):
+    for ax, (name, unit) in zip(axes, units.items(), strict=True):
         y = unit.predict(plane).reshape(g1.shape)
         image = ax.pcolormesh(g1, g2, y, cmap="coolwarm", vmin=0, vmax=1, shading="auto")
         (w1, w2), b = unit.W.ravel(), unit.b.item()
@@ -124,7 +124,7 @@ def plot_units(path):
             ax.plot(grid, -(w1 * grid + b) / w2, color="black", linewidth=1.5)
         else:
             ax.text(0.5, 0.5, f"y = {y.mean():.2f}\neverywhere:\nno line", ha="center", va="center")
-        for (x1, x2), target in zip(X, targets[name]):
+        for (x1, x2), target in zip(X, targets[name], strict=True):
             ax.scatter(x1, x2, s=120, marker="o" if target else "X",
                        color="white", edgecolors="black")
         ax.set_xlim(-0.5, 1.5)

@@ -145,7 +145,7 @@ print(f"XOR by a two-layer net: y = {y.ravel().round(3)} -> {classes}")
 print(f"final loss {losses[-1]:.4f}, far below the single unit's 4 ln 2 = {4 * math.log(2):.4f}")
 hidden = net.layers[1].forward(net.layers[0].forward(X))
 print("the hidden units on the four inputs (rows: (0,0), (0,1), (1,0), (1,1)):")
-for row, out in zip(hidden.round(2), y.ravel()):
+for row, out in zip(hidden.round(2), y.ravel(), strict=True):
     print(f"  {row} -> y = {out:.3f}")
 
 
@@ -167,12 +167,12 @@ def plot_hidden_units(path):
     panels = [(f"hidden unit {j + 1}", units[:, j], [lines[j]], "k-") for j in range(len(lines))]
     panels.append(("output y", net.predict(plane).ravel(), lines, "k:"))
     fig, axes = plt.subplots(1, len(panels), figsize=(13, 3.4), sharey=True)
-    for ax, (title, values, drawn, style) in zip(axes, panels):
+    for ax, (title, values, drawn, style) in zip(axes, panels, strict=True):
         image = ax.pcolormesh(g1, g2, values.reshape(g1.shape), cmap="coolwarm",
                               vmin=0, vmax=1, shading="auto")
         for line in drawn:  # where the unit's input W1[0, j] x1 + W1[1, j] x2 + b1[j] is 0
             ax.plot(grid, line, style, linewidth=1.5)
-        for (x1, x2), target in zip(X, t.ravel()):
+        for (x1, x2), target in zip(X, t.ravel(), strict=True):
             ax.scatter(x1, x2, s=120, marker="o" if target else "X",
                        color="white", edgecolors="black")
         ax.set_xlim(-0.5, 1.5)

@@ -97,9 +97,9 @@ def plot_examples(path, rows):
     import matplotlib.pyplot as plt
 
     fig = plt.figure(figsize=(10, 1.8 * len(rows)))
-    for subfig, (title, images, labels, guesses) in zip(fig.subfigures(len(rows), 1), rows):
+    for subfig, (title, images, labels, guesses) in zip(fig.subfigures(len(rows), 1), rows, strict=True):
         subfig.suptitle(title, fontsize=9)
-        for ax, image, label, guess in zip(subfig.subplots(1, 10), images, labels, guesses):
+        for ax, image, label, guess in zip(subfig.subplots(1, 10), images, labels, guesses, strict=True):
             ax.imshow(image.reshape(8, 8), cmap="gray_r")
             color = "black" if guess == label else "red"
             ax.set_title(f"{label} -> {guess}", fontsize=9, color=color)

@@ -54,7 +54,7 @@ class Variable:
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
-            for x, gx in zip(f.inputs, gxs):
+            for x, gx in zip(f.inputs, gxs, strict=True):
                 x.grad = gx
                 if x.creator is not None:
                     funcs.append(x.creator)

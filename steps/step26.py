@@ -75,7 +75,7 @@ class Variable:
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
-            for x, gx in zip(f.inputs, gxs):
+            for x, gx in zip(f.inputs, gxs, strict=True):
                 if x.grad is None:
                     x.grad = gx
                 else:
@@ -209,7 +209,7 @@ def backward_list_order(v):
         gxs = f.backward(*[output.grad for output in f.outputs])
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
-        for x, gx in zip(f.inputs, gxs):
+        for x, gx in zip(f.inputs, gxs, strict=True):
             x.grad = gx if x.grad is None else x.grad + gx
             if x.creator is not None:
                 funcs.append(x.creator)
@@ -240,7 +240,7 @@ print("backward ran:", ", ".join(f"#{k} {type(f).__name__}" for k, f in enumerat
       " their generations:", [f.generation for f in order])
 a = order[-1].outputs[0]
 names = {x: "x", a: "a", y: "y"}
-names.update({v: f"a**2 ({side})" for v, side in zip(y.creator.inputs, ("left", "right"))})
+names.update({v: f"a**2 ({side})" for v, side in zip(y.creator.inputs, ("left", "right"), strict=True)})
 text = get_dot_graph(order, names)
 png = save_picture(text, "step26_diamond")
 

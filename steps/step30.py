@@ -9,7 +9,6 @@ the shopping example of the NumPy steps (two apples at 100, three oranges at 150
 1.1) gives the price 715 and its five gradients, drawn in step30_shopping.png.
 """
 import contextlib
-import gc
 import heapq
 import os
 import shutil
@@ -94,7 +93,7 @@ class Variable:
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
-            for x, gx in zip(f.inputs, gxs):
+            for x, gx in zip(f.inputs, gxs, strict=True):
                 if x.grad is None:
                     x.grad = gx
                 else:

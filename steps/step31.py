@@ -10,7 +10,6 @@ Variable; without it NumPy treats x as an opaque object and returns an array of
 Variables.
 """
 import contextlib
-import gc
 import heapq
 import os
 import shutil
@@ -97,7 +96,7 @@ class Variable:
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
-            for x, gx in zip(f.inputs, gxs):
+            for x, gx in zip(f.inputs, gxs, strict=True):
                 if x.grad is None:
                     x.grad = gx
                 else:

@@ -9,7 +9,6 @@ NumPy steps can be written as it reads, and backward checks out against the nume
 derivative. Both sides of an operator must still have the same shape; step 36 lifts that.
 """
 import contextlib
-import gc
 import heapq
 import os
 import shutil
@@ -96,7 +95,7 @@ class Variable:
             gxs = f.backward(*gys)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
-            for x, gx in zip(f.inputs, gxs):
+            for x, gx in zip(f.inputs, gxs, strict=True):
                 if x.grad is None:
                     x.grad = gx
                 else:
@@ -356,7 +355,7 @@ f.backward()
 print(f"(a+b)/(c+d) at (1, 2, 3, 4): {f.data:.6f} (3/7)")
 print("  its grads:", ", ".join(f"{w.grad:.6f}" for w in v), "(1/7, 1/7, -3/49, -3/49)")
 assert abs(f.data - 3 / 7) < 1e-15
-assert all(abs(w.grad - g) < 1e-15 for w, g in zip(v, (1 / 7, 1 / 7, -3 / 49, -3 / 49)))
+assert all(abs(w.grad - g) < 1e-15 for w, g in zip(v, (1 / 7, 1 / 7, -3 / 49, -3 / 49), strict=True))
 
 x = Variable(np.array(2.0))
 mixed = [x - 5, 5 - x, x / 4, 4 / x, -x, x ** 3]

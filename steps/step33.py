@@ -14,7 +14,6 @@ a Variable made by Mul; backward through it gives d2y/dx2 = 6x = 18, and its gra
 goes to step33_grad_graph.png.
 """
 import contextlib
-import gc
 import heapq
 import os
 import shutil
@@ -102,7 +101,7 @@ class Variable:
                 gxs = f.backward(*gys)
                 if not isinstance(gxs, tuple):
                     gxs = (gxs,)
-                for x, gx in zip(f.inputs, gxs):
+                for x, gx in zip(f.inputs, gxs, strict=True):
                     if x.grad is None:
                         x.grad = gx
                     else:

@@ -10,7 +10,6 @@ touches f at x: x <- x - f'(x) / f''(x). From x = 2 it reaches the minimum at 1 
 within 1e-10 in 6 iterations, where gradient descent x <- x - 0.01 f'(x) needs 264.
 """
 import contextlib
-import gc
 import heapq
 import os
 import shutil
@@ -98,7 +97,7 @@ class Variable:
                 gxs = f.backward(*gys)
                 if not isinstance(gxs, tuple):
                     gxs = (gxs,)
-                for x, gx in zip(f.inputs, gxs):
+                for x, gx in zip(f.inputs, gxs, strict=True):
                     if x.grad is None:
                         x.grad = gx
                     else:
@@ -388,5 +387,5 @@ while abs(x.data - 1.0) >= 1e-10:
     descent_steps += 1
 print("gradient descent (lr 0.01):", descent_steps, "iterations")
 assert abs(newton[-1] - 1.0) < 1e-10 and len(newton) - 1 == 6
-assert all(a > b for a, b in zip(newton, newton[1:]))  # straight down to 1
+assert all(a > b for a, b in zip(newton, newton[1:], strict=False))  # straight down to 1
 assert descent_steps == 264

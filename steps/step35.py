@@ -10,7 +10,6 @@ x.grad.shape == x.shape, always. A shape that does not fit is refused with a mes
 naming both shapes, before NumPy's own error from deep inside.
 """
 import contextlib
-import gc
 import heapq
 import os
 import shutil
@@ -102,7 +101,7 @@ class Variable:
                 gxs = f.backward(*gys)
                 if not isinstance(gxs, tuple):
                     gxs = (gxs,)
-                for x, gx in zip(f.inputs, gxs):
+                for x, gx in zip(f.inputs, gxs, strict=True):
                     if x.grad is None:
                         x.grad = gx
                     else:

@@ -9,7 +9,6 @@ sum over the rows: each binary Function's backward now ends with
 like 2.0 in 2.0 * x is broadcast too, and gets a 0-dim gradient nobody reads.
 """
 import contextlib
-import gc
 import heapq
 import os
 import shutil
@@ -105,7 +104,7 @@ class Variable:
                 gxs = f.backward(*gys)
                 if not isinstance(gxs, tuple):
                     gxs = (gxs,)
-                for x, gx in zip(f.inputs, gxs):
+                for x, gx in zip(f.inputs, gxs, strict=True):
                     if x.grad is None:
                         x.grad = gx
                     else:
@@ -383,7 +382,7 @@ def broadcast_to(x, shape):
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    if len(shape) < x.ndim or any(n != 1 and n != m for n, m in zip(x.shape[::-1], shape[::-1])):
+    if len(shape) < x.ndim or any(n != 1 and n != m for n, m in zip(x.shape[::-1], shape[::-1], strict=False)):
         raise ValueError(f"cannot broadcast {x.shape} to {shape}: from the right, "
                          f"each axis must be 1 or match")
     return BroadcastTo(shape)(x)
@@ -395,7 +394,7 @@ def sum_to(x, shape):
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    if len(shape) > x.ndim or any(n != 1 and n != m for n, m in zip(shape[::-1], x.shape[::-1])):
+    if len(shape) > x.ndim or any(n != 1 and n != m for n, m in zip(shape[::-1], x.shape[::-1], strict=False)):
         raise ValueError(f"cannot sum shape {x.shape} to {shape}: "
                          f"{shape} does not broadcast to {x.shape}")
     return SumTo(shape)(x)

@@ -10,7 +10,6 @@ again. `matmul` checks the inner sizes first and says which shapes disagree; Var
 gets `@` in its operator table.
 """
 import contextlib
-import gc
 import heapq
 import os
 import shutil
@@ -106,7 +105,7 @@ class Variable:
                 gxs = f.backward(*gys)
                 if not isinstance(gxs, tuple):
                     gxs = (gxs,)
-                for x, gx in zip(f.inputs, gxs):
+                for x, gx in zip(f.inputs, gxs, strict=True):
                     if x.grad is None:
                         x.grad = gx
                     else:
@@ -395,7 +394,7 @@ def broadcast_to(x, shape):
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    if len(shape) < x.ndim or any(n != 1 and n != m for n, m in zip(x.shape[::-1], shape[::-1])):
+    if len(shape) < x.ndim or any(n != 1 and n != m for n, m in zip(x.shape[::-1], shape[::-1], strict=False)):
         raise ValueError(f"cannot broadcast {x.shape} to {shape}: from the right, "
                          f"each axis must be 1 or match")
     return BroadcastTo(shape)(x)
@@ -407,7 +406,7 @@ def sum_to(x, shape):
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    if len(shape) > x.ndim or any(n != 1 and n != m for n, m in zip(shape[::-1], x.shape[::-1])):
+    if len(shape) > x.ndim or any(n != 1 and n != m for n, m in zip(shape[::-1], x.shape[::-1], strict=False)):
         raise ValueError(f"cannot sum shape {x.shape} to {shape}: "
                          f"{shape} does not broadcast to {x.shape}")
     return SumTo(shape)(x)

@@ -13,7 +13,6 @@ to below 0.001 and outputs 0, 1, 1, 0. Every line of code that ran is in this fi
 this is the whole idea of the package, in small.
 """
 import contextlib
-import gc
 import heapq
 import os
 import shutil
@@ -110,7 +109,7 @@ class Variable:
                 gxs = f.backward(*gys)
                 if not isinstance(gxs, tuple):
                     gxs = (gxs,)
-                for x, gx in zip(f.inputs, gxs):
+                for x, gx in zip(f.inputs, gxs, strict=True):
                     if x.grad is None:
                         x.grad = gx
                     else:
@@ -399,7 +398,7 @@ def broadcast_to(x, shape):
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    if len(shape) < x.ndim or any(n != 1 and n != m for n, m in zip(x.shape[::-1], shape[::-1])):
+    if len(shape) < x.ndim or any(n != 1 and n != m for n, m in zip(x.shape[::-1], shape[::-1], strict=False)):
         raise ValueError(f"cannot broadcast {x.shape} to {shape}: from the right, "
                          f"each axis must be 1 or match")
     return BroadcastTo(shape)(x)
@@ -411,7 +410,7 @@ def sum_to(x, shape):
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    if len(shape) > x.ndim or any(n != 1 and n != m for n, m in zip(shape[::-1], x.shape[::-1])):
+    if len(shape) > x.ndim or any(n != 1 and n != m for n, m in zip(shape[::-1], x.shape[::-1], strict=False)):
         raise ValueError(f"cannot sum shape {x.shape} to {shape}: "
                          f"{shape} does not broadcast to {x.shape}")
     return SumTo(shape)(x)
@@ -558,7 +557,7 @@ class MLP(Layer):
     """Linear layers of the given sizes with a sigmoid between each two."""
 
     def __init__(self, sizes, rng=np.random):
-        for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False)):
             setattr(self, f"l{i}", Linear(n_in, n_out, rng=rng))
 
     def forward(self, x):

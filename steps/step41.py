@@ -110,5 +110,5 @@ assert y.data == 8.0 and gx.data == 24.0 and gx2.data == 44.0 and gx3.data == 48
 assert isinstance(gx, dz.Variable) and gx.creator is not None  # a gradient with a graph
 assert with_grad == (24.0, 44.0, 48.0) and untouched
 assert abs(newton[-1] - 1.0) < 1e-10 and len(newton) - 1 <= 7
-assert all(a > b for a, b in zip(newton, newton[1:]))  # straight down to 1
+assert all(a > b for a, b in zip(newton, newton[1:], strict=False))  # straight down to 1
 assert 200 < descent_steps < 300 and descent_steps > 10 * (len(newton) - 1)

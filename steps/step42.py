@@ -71,7 +71,7 @@ def save_path_plot(trace, to_file):
     levels = [0.1, 1, 3, 10, 30, 100, 300]
     contours = ax.contour(a, b, rosenbrock(a, b), levels=levels, cmap="viridis")
     ax.clabel(contours, fmt="%g", fontsize=8)
-    xs, ys = zip(*trace)
+    xs, ys = zip(*trace, strict=True)
     ax.plot(xs, ys, ".-", color="tab:red", markersize=2, linewidth=1, label="gradient descent")
     ax.plot(*trace[0], "o", color="tab:red", label="start (0, 2)")
     ax.plot(1, 1, "*", color="black", markersize=12, label="minimum (1, 1)")
@@ -93,7 +93,7 @@ else:
 assert y.data > 0 and first == (-2.0, 400.0)
 assert np.allclose(path[1][:2], (0.002, 1.6), rtol=0, atol=1e-15)  # (0, 2) - lr * (-2, 400)
 values = [value for _, _, value in path.values()]
-assert all(a > b for a, b in zip(values, values[1:]))  # y keeps falling
+assert all(a > b for a, b in zip(values, values[1:], strict=False))  # y keeps falling
 assert abs(path[10000][0] - 1) < 0.01 and abs(path[10000][1] - 1) < 0.02
 assert values[-1] < 1e-4
 assert len(trace) == iters // 10 + 1 and trace[-1] == path[10000][:2]

@@ -71,7 +71,7 @@ values = [float(v.data) for v in chain]
 texts = [get_dot_graph(v, verbose=False) for v in chain]
 texts_again = [get_dot_graph(v, verbose=False) for v in again]
 counts = [count_nodes(text) for text in texts]
-for k, (value, (n_vars, n_funcs)) in enumerate(zip(values, counts)):
+for k, (value, (n_vars, n_funcs)) in enumerate(zip(values, counts, strict=True)):
     what = "tanh(1)" if k == 0 else f"derivative {k}"
     print(f"{what:>13} = {value: .6f}   graph: {n_vars:3d} variables, {n_funcs:3d} functions")
 
@@ -139,7 +139,7 @@ assert abs(values[4] - 8 * t * (1 - t ** 2) * (2 - 3 * t ** 2)) < 1e-14
 assert texts == texts_again  # the text depends only on the graph
 assert texts[0] == get_dot_graph(chain[0], verbose=False)
 assert counts[0] == (2, 1)  # x -> Tanh -> y
-for (v0, f0), (v1, f1) in zip(counts, counts[1:]):
+for (v0, f0), (v1, f1) in zip(counts, counts[1:], strict=False):
     assert v1 > v0 and f1 > f0  # each order builds on the whole graph before it
 assert counts[-1][1] > 10 * counts[1][1]
 assert [f for _, f in counts] == [1, 4, 9, 21, 51], "the docstring's counts need updating"

@@ -47,7 +47,7 @@ def train(optimizer, seed=0):
     model = MLP((10, 1))
     optimizer.setup(model)
     losses = []
-    for i in range(ITERS):
+    for _ in range(ITERS):
         loss = F.mean_squared_error(model(x), y)
         model.cleargrads()
         loss.backward()
@@ -70,7 +70,7 @@ print(f"two runs of {ITERS} steps took {seconds:.2f} s")
 probe = np.array([[0.25], [0.5], [0.75]])
 with dz.no_grad():
     guesses = adam_model(probe).data.ravel()
-for p, g in zip(probe.ravel(), guesses):
+for p, g in zip(probe.ravel(), guesses, strict=True):
     print(f"x = {p}: the network says {g: .3f}, sin(2 pi x) = {math.sin(2 * math.pi * p): .3f}")
 
 
@@ -90,7 +90,7 @@ def save_fit_plot(to_file):
     left.plot(grid, np.sin(2 * np.pi * grid), ":", color="black", label="sin(2 pi x)")
     left.plot(grid, np.hstack([grid, np.ones_like(grid)]) @ coef, "--", color="tab:green",
               label="best straight line")
-    for (name, curve), color in zip(curves.items(), ("tab:red", "tab:blue")):
+    for (name, curve), color in zip(curves.items(), ("tab:red", "tab:blue"), strict=True):
         left.plot(grid, curve, color=color, label=f"MLP((10, 1)), {name}")
     left.set_xlabel("x")
     left.set_title(f"the fits after {ITERS} steps")

@@ -121,7 +121,7 @@ assert accs[0] < 0.6 and accs[-1] > 0.95  # measured 0.430 after epoch 1, 0.983 
 assert train_acc > 0.95 and test_acc > 0.95  # measured 0.983 and 0.990
 assert flat_acc < 0.7  # a straight boundary cannot follow a spiral
 assert np.array_equal(scores, scores_again)  # the same weights, the same answers
-for (name, p), (name2, p2) in zip(model.named_params(), again.named_params()):
+for (name, p), (name2, p2) in zip(model.named_params(), again.named_params(), strict=True):
     assert name == name2 and p.data.dtype == p2.data.dtype and np.array_equal(p.data, p2.data)
 if png is not None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -37,7 +37,7 @@ def gradients(activation):
         loss = F.mean_squared_error(model(x), t)
     loss.name = "loss"
     loss.backward(retain_grad=True)  # keep the intermediate gradients: they get coloured too
-    sizes = [float(np.abs(getattr(model, "l%d" % i).W.grad.data).max()) for i in range(len(SIZES))]
+    sizes = [float(np.abs(getattr(model, f"l{i}").W.grad.data).max()) for i in range(len(SIZES))]
     return loss, sizes
 
 
@@ -67,7 +67,7 @@ else:
     print("the sigmoid net fades toward the input x at the top, the ReLU net does not")
 
 sig, relu = results["sigmoid"][1], results["relu"][1]
-assert all(a < b for a, b in zip(sig, sig[1:])), "sigmoid: every layer down shrinks the gradient"
+assert all(a < b for a, b in zip(sig, sig[1:], strict=False)), "sigmoid: every layer down shrinks the gradient"
 assert sig[-1] / sig[0] > 1000  # more than three orders of magnitude lost on the way down
 assert max(relu) / min(relu) < 5  # ReLU: all within a factor of about 3
 for text in texts.values():

@@ -67,7 +67,7 @@ for name, batch_norm in (("plain", False), ("batch norm", True)):
     optimizer = SGD(lr=1.0).setup(model)
     losses, first_grad = [], None
     start = time.perf_counter()
-    for epoch in range(EPOCHS):
+    for _ in range(EPOCHS):
         total = 0.0
         for x, t in DataLoader(data, batch_size=30):
             loss = F.softmax_cross_entropy(model(x), t)

@@ -63,7 +63,7 @@ data, test = Spiral(train=True), Spiral(train=False)
 model = DropoutMLP()
 optimizer = Adam(alpha=0.01).setup(model)
 start = time.perf_counter()
-for epoch in range(100):
+for _ in range(100):
     for xb, tb in DataLoader(data, batch_size=30):
         loss = F.softmax_cross_entropy(model(xb), tb)
         model.cleargrads()

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-import dezero_lite as dz
 import dezero_lite.layers as L
 from dezero_lite.datasets import SinCurve
 

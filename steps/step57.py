@@ -57,7 +57,7 @@ model = L.EmbedID(V, V)
 optimizer = Adam(alpha=0.1).setup(model)
 losses = []
 start = time.perf_counter()
-for i in range(300):
+for _ in range(300):
     loss = F.softmax_cross_entropy(model(ids[:-1]), ids[1:])
     model.cleargrads()
     loss.backward()

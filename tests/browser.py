@@ -33,7 +33,7 @@ class Browser:
         self._from_browser, from_browser_w = os.pipe()
         self.proc = subprocess.Popen(
             [executable, *FLAGS, "--user-data-dir=" + self.profile,
-             "--window-size=%d,%d" % (width, height), "about:blank"],
+             f"--window-size={width},{height}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,
             pass_fds=(to_browser_r, from_browser_w, 3, 4),
             preexec_fn=lambda: (os.dup2(to_browser_r, 3), os.dup2(from_browser_w, 4)))
@@ -73,14 +73,14 @@ class Browser:
             reply = self._receive(deadline)
             if reply.get("id") == self._next_id:
                 if "error" in reply:
-                    raise RuntimeError("%s failed: %s" % (method, reply["error"]))
+                    raise RuntimeError("{} failed: {}".format(method, reply["error"]))
                 return reply.get("result", {})
             self.events.append(reply)
 
     def evaluate(self, expression):
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         if "exceptionDetails" in result:
-            raise RuntimeError("JavaScript error: %s" % result["exceptionDetails"])
+            raise RuntimeError("JavaScript error: {}".format(result["exceptionDetails"]))
         return result["result"].get("value")
 
     def open(self, url):

@@ -46,7 +46,7 @@ def test_gradients_end_exactly_as_backward_leaves_them():
     mine = [None if v.grad is None else v.grad.data for v in every_variable(y)]
     plain = [None if v.grad is None else v.grad.data for v in every_variable(y2)]
     assert len(mine) == len(plain) and all(a is not None for a in mine)
-    for a, b in zip(mine, plain):
+    for a, b in zip(mine, plain, strict=True):
         assert np.array_equal(a, b)
     t = np.tanh(0.5)
     assert np.isclose(x.grad.data, (1 - t * t) * 0.5 + t + 2.0) and w.grad.data == 0.5
@@ -76,10 +76,10 @@ def test_frames_show_the_seed_then_one_function_at_a_time():
     assert order == ["Add", "Mul", "Mul", "Tanh"]  # the order the loop takes them
     # x gets t = tanh(x) from tanh(x) * x, then w = 2 from x * w, then the Tanh term: the sum shows
     t = np.tanh(0.5)
-    shown = [next((l for l in labels(text).values() if l.startswith("x\n")), None) for text in frames]
-    grads = [float(l.split("grad: ")[1]) if "grad: " in l else None for l in shown]
+    shown = [next((label for label in labels(text).values() if label.startswith("x\n")), None) for text in frames]
+    grads = [float(s.split("grad: ")[1]) if "grad: " in s else None for s in shown]
     expected = [None, None, t, t + 2.0, t + 2.0 + 0.5 * (1 - t * t)]
-    for a, b in zip(grads, expected):
+    for a, b in zip(grads, expected, strict=True):
         assert (a is None and b is None) or np.isclose(a, b, atol=1e-3)
     with_values = parse_dot(frames[-1])[0]
     assert sum("grad:" in a["label"] for a in with_values.values()) == 6  # every variable by then
@@ -157,7 +157,7 @@ def test_gif_and_png_frames(tmp_path):
     assert first.shape == last.shape and not np.array_equal(first, last)
     animation.save(str(tmp_path / "frames") + "/")
     names = sorted(p.name for p in (tmp_path / "frames").iterdir())
-    assert names == ["captions.txt"] + ["frame%03d.png" % i for i in range(5)]
+    assert names == ["captions.txt"] + [f"frame{i:03d}.png" for i in range(5)]
 
 
 def test_without_dot_the_frames_are_written_as_text(tmp_path, monkeypatch):

@@ -302,11 +302,11 @@ def test_no_grad_in_one_async_task_does_not_leak_into_another():
 
 
 def test_unknown_config_name_is_named():
-    with pytest.raises(AttributeError, match="enable_backprob"):
-        with dz.using_config("enable_backprob", False):
-            pass
+    with pytest.raises(AttributeError, match="enable_backprob"), \
+            dz.using_config("enable_backprob", False):
+        pass
     with pytest.raises(AttributeError, match="trian"):
-        dz.Config.trian
+        dz.Config.trian  # noqa: B018 (reading it is the test)
 
 
 def test_unchain_backward_cuts_the_graph_behind():
@@ -516,7 +516,7 @@ def test_detect_changes_nests_works_as_a_decorator_and_ends_with_its_block():
 def test_numpy_errors_from_a_forward_pass_start_with_the_op_name():
     flags = Variable(np.array([True, False]))
     with pytest.raises(TypeError, match=r"^Neg: .*boolean negative") as info:
-        -flags
+        -flags  # noqa: B018 (the negation is the test)
     assert info.value.__suppress_context__   # NumPy's inner traceback is not shown
     with pytest.raises(ValueError, match=r"^Add: .*\(2,\) \(3,\)"):
         Variable(np.ones(2)) + Variable(np.ones(3))

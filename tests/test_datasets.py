@@ -92,7 +92,7 @@ def test_digits_split_is_fixed_disjoint_and_complete():
     train, test = Digits(train=True), Digits(train=False)
     assert len(train) + len(test) == 1797 and len(test) == 359
     assert train.data.shape[1:] == (64,) and train.data.dtype == np.float32
-    assert 0.0 <= train.data.min() and train.data.max() <= 1.0
+    assert train.data.min() >= 0.0 and train.data.max() <= 1.0
     assert sorted(np.unique(train.label).tolist()) == list(range(10))
     rows = {r.tobytes() for r in train.data}
     assert sum(r.tobytes() in rows for r in test.data) <= 5  # only genuine duplicate images
@@ -176,7 +176,7 @@ def test_mnist_reads_cached_files_without_network(tiny_mnist, monkeypatch):
     train, test = MNIST(train=True), MNIST(train=False)
     assert len(train) == 5 and len(test) == 3
     x, t = train[0]
-    assert x.shape == (784,) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    assert x.shape == (784,) and x.dtype == np.float32 and x.min() >= 0 and x.max() <= 1
     raw = load_idx(tiny_mnist / "train-images-idx3-ubyte.gz")
     assert np.allclose(x * 255, raw[0].ravel())
     assert train.label.dtype == np.int32
@@ -228,7 +228,7 @@ def test_dataloader_reshuffles_each_epoch_and_keeps_pairs():
     loader = DataLoader(Squares(), batch_size=3, seed=0)
     orders = []
     for _ in range(3):
-        xs, ts = zip(*loader)
+        xs, ts = zip(*loader, strict=True)
         x, t = np.concatenate(xs).ravel(), np.concatenate(ts)
         assert np.array_equal(x ** 2, t)
         assert sorted(x.tolist()) == list(range(10))
@@ -246,7 +246,7 @@ def test_dataloader_follows_the_global_seed_like_dezero():
 
 def test_dataloader_loop_left_early_starts_fresh_and_next_reset_work():
     loader = DataLoader(Squares(), batch_size=4, shuffle=False)
-    for x, _ in loader:
+    for _ in loader:
         break
     assert [len(x) for x, _ in loader] == [4, 4, 2]
     x, t = loader.next()

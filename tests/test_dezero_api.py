@@ -11,7 +11,7 @@ import pytest
 
 import dezero_lite as dz
 import dezero_lite.functions as F
-from dezero_lite import as_dezero, dataloaders, utils
+from dezero_lite import dataloaders, utils
 
 # DeZero 0.0.13's public names, module by module: what each module defines at top level
 # (classes, functions, module-level values), not private names (a leading _) and not

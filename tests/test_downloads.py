@@ -12,7 +12,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from dezero_lite import datasets, utils
+from dezero_lite import datasets
 from dezero_lite.datasets import CIFAR10, CIFAR100, ImageNet, Shakespear, load_idx
 from dezero_lite.utils import DownloadError, get_file
 

@@ -429,7 +429,7 @@ def test_matches_numpy_or_raises_an_error_that_names_the_function(name, data):
         if y.dtype.kind != "f":
             return
         grads = dz.grad(y, xs, grad_outputs=np.ones_like(y.data))
-    for x, gx in zip(xs, grads):
+    for x, gx in zip(xs, grads, strict=True):
         if gx is not None:
             assert gx.shape == x.shape, f"{name}: gradient of shape {gx.shape} for input {x.shape}"
             ok = gx.dtype == x.dtype if x.dtype.kind == "f" else gx.dtype.kind == "f"

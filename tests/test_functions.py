@@ -226,7 +226,7 @@ def test_second_derivative_matches_numerical_gradient(name):
         gy = np.random.default_rng(1).standard_normal(np.shape(g(inputs[i]).data))
 
         def first_derivative(v):
-            gx, = dz.grad(g(v), v, grad_outputs=gy, create_graph=True)
+            gx, = dz.grad(g(v), v, grad_outputs=gy, create_graph=True)  # noqa: B023 (this loop's)
             return gx
 
         assert gradient_check(first_derivative, inputs[i], rtol=1e-3, atol=1e-4), f"input {i}"

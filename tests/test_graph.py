@@ -56,7 +56,7 @@ def tokenize(text):
             pos = end
             continue
         m = _TOKEN.match(text, pos)
-        assert m, "bad DOT at %r" % text[pos:pos + 30]
+        assert m, f"bad DOT at {text[pos:pos + 30]!r}"
         pos = m.end()
         if m.lastgroup:
             tokens.append((m.lastgroup, m.group()))
@@ -129,7 +129,7 @@ def parse_dot(text):
             elif cluster is not None and toks[i] != ("punct", "["):
                 members.append(first)  # a node named inside a cluster belongs to it
             else:
-                assert first not in nodes, "node %s declared twice" % first
+                assert first not in nodes, f"node {first} declared twice"
                 nodes[first] = attrs() if toks[i] == ("punct", "[") else {}
             if toks[i] == ("punct", ";"):
                 take()
@@ -193,12 +193,12 @@ def neuron():
 def test_golden_tanh_verbose():
     _, y = tanh_graph()
     expected = HEADER % "TB" + (
-        'v0 [label="y\\n() float64", %(output)s];\n'
-        'f0 [label="Tanh", %(function)s];\n'
+        'v0 [label="y\\n() float64", {output}];\n'
+        'f0 [label="Tanh", {function}];\n'
         'f0 -> v0;\n'
-        'v1 [label="x\\n() float64", %(input)s];\n'
+        'v1 [label="x\\n() float64", {input}];\n'
         'v1 -> f0;\n'
-        '}\n') % STYLE
+        '}}\n').format(**STYLE)
     assert get_dot_graph(y) == expected
 
 
@@ -208,19 +208,19 @@ def test_golden_values_order_lr_and_parameter():
     d = a * b + a
     d.name = "d"
     expected = HEADER % "LR" + (
-        'v0 [label="d\\ndata: [4 10]", %(output)s];\n'
-        'f0 [label="#1 Add", %(function)s];\n'
+        'v0 [label="d\\ndata: [4 10]", {output}];\n'
+        'f0 [label="#1 Add", {function}];\n'
         'f0 -> v0;\n'
-        'v1 [label="data: [3 8]", %(intermediate)s];\n'
+        'v1 [label="data: [3 8]", {intermediate}];\n'
         'v1 -> f0;\n'
-        'v2 [label="a\\ndata: [1 2]", %(input)s];\n'
+        'v2 [label="a\\ndata: [1 2]", {input}];\n'
         'v2 -> f0;\n'
-        'f1 [label="#2 Mul", %(function)s];\n'
+        'f1 [label="#2 Mul", {function}];\n'
         'f1 -> v1;\n'
         'v2 -> f1;\n'
-        'v3 [label="b\\ndata: [3 4]", %(parameter)s];\n'
+        'v3 [label="b\\ndata: [3 4]", {parameter}];\n'
         'v3 -> f1;\n'
-        '}\n') % STYLE
+        '}}\n').format(**STYLE)
     text = get_dot_graph(d, verbose=False, rankdir="LR", show_order=True, show_values=True)
     assert text == expected
 
@@ -260,7 +260,7 @@ def test_order_numbers_follow_backward():
         funcs.append(f)
         stack += [v.creator for v in f.inputs if v.creator is not None]
     for f in funcs:
-        f.backward = (lambda f, bw: lambda *gys: (visited.append(f), bw(*gys))[1])(f, f.backward)
+        f.backward = (lambda f, bw: lambda *gys: (visited.append(f), bw(*gys))[1])(f, f.backward)  # noqa: B023 (bound)
     nodes, _, _ = parse_dot(get_dot_graph(y, show_order=True))
     drawn = sorted((int(a["label"].split()[0][1:]), a["label"].split()[1])
                    for n, a in nodes.items() if n.startswith("f"))
@@ -342,7 +342,7 @@ SHOWN = ['a"b', "back\\slash", "trail\\", '\\"', "new\nline", "cr\nlf", "\\N", "
          "tab\\x09here", "ünï ∂ 日本 🙂", "<b>html</b>", "{;}->[]=", "sur\\udc80", "\\x00nul", ""]
 
 
-@pytest.mark.parametrize("name, shown", list(zip(NASTY, SHOWN)))
+@pytest.mark.parametrize("name, shown", list(zip(NASTY, SHOWN, strict=True)))
 def test_nasty_names_give_valid_dot(name, shown):
     x = dz.Variable(np.array(1.0), name=name)
     y = F.exp(x)
@@ -406,7 +406,7 @@ def test_concurrent_calls_do_not_collide(tmp_path):
     def draw(i):
         try:
             plot_dot_graph(y, to_file=str(tmp_path / "same.png"))
-            plot_dot_graph(y, to_file=str(tmp_path / ("own%d.svg" % i)))
+            plot_dot_graph(y, to_file=str(tmp_path / f"own{i}.svg"))
         except Exception as e:  # collected: the assert below shows it
             errors.append(e)
 
@@ -418,7 +418,7 @@ def test_concurrent_calls_do_not_collide(tmp_path):
     assert not errors
     png_size(tmp_path / "same.png")
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == sorted(["same.png", "same.dot"] + ["own%d.%s" % (i, e)
+    assert names == sorted(["same.png", "same.dot"] + [f"own{i}.{e}"
                                                         for i in range(4) for e in ("svg", "dot")])
 
 
@@ -652,9 +652,8 @@ def test_recording_layers_costs_nothing_afterwards():
     y = net(dz.Variable(np.ones((1, 2))))  # made outside: nothing known about its layers
     with pytest.raises(ValueError, match="record_layers"):
         get_dot_graph(y, group_layers=True)
-    with pytest.raises(RuntimeError):
-        with record_layers(net):
-            raise RuntimeError("a failing forward pass")
+    with pytest.raises(RuntimeError), record_layers(net):
+        raise RuntimeError("a failing forward pass")
     assert L.Layer.__call__ is original
     with pytest.raises(TypeError, match="Layer or Model"):
         record_layers(np.ones(2))
@@ -719,7 +718,7 @@ def test_colour_by_gradient_size_with_a_legend():
     h.backward(retain_grad=True)
     nodes, _, _ = parse_dot(get_dot_graph(h, verbose=False, color_by="grad"))
     assert "legend" in nodes and "max |grad|" in nodes["legend"]["label"]
-    fills = [nodes["v%d" % i]["fillcolor"] for i in range(7)]  # y first, x last
+    fills = [nodes[f"v{i}"]["fillcolor"] for i in range(7)]  # y first, x last
     palette = ["#fcfdbf", "#feca8d", "#fd9668", "#f1605d", "#cd4071",
                "#9e2f7f", "#721f81", "#440f76", "#180f3d"]
     ranks = [palette.index(f) for f in fills]
@@ -837,8 +836,8 @@ def test_cli_integers_stay_integers(capsys):
 @pytest.mark.parametrize("expr, at", [
     ("sum(broadcast_to(x, (10000000, 10000000)))", "x=1"),
     ("exp(broadcast_to(x, (15000, 15000)))", "x=1"),
-    ("matmul(x, transpose(x))", "x=[%s]" % ",".join(["[1]"] * 2000)),
-    ("x + transpose(x)", "x=[%s]" % ",".join(["[1]"] * 2000)),
+    ("matmul(x, transpose(x))", "x=[{}]".format(",".join(["[1]"] * 2000))),
+    ("x + transpose(x)", "x=[{}]".format(",".join(["[1]"] * 2000))),
 ])
 def test_cli_refuses_work_beyond_the_size_limit(capsys, expr, at):
     start = time.monotonic()

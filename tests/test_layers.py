@@ -155,7 +155,7 @@ def test_save_and_load_weights_round_trip(tmp_path):
     other = trained_model(1)
     assert not np.array_equal(other.l0.W.data, model.l0.W.data)
     other.load_weights(path)
-    for (n1, p1), (n2, p2) in zip(model.named_params(), other.named_params()):
+    for (n1, p1), (n2, p2) in zip(model.named_params(), other.named_params(), strict=True):
         assert n1 == n2 and np.array_equal(p1.data, p2.data) and p2.dtype == np.float32
     assert os.listdir(tmp_path) == ["w.npz"]
 
@@ -211,7 +211,7 @@ def test_load_mismatch_names_the_arrays_and_changes_nothing(tmp_path, arrays, me
     before = snapshot(model)
     with pytest.raises(ValueError, match=message):
         model.load_weights(tmp_path / "bad.npz")
-    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.params()))
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.params(), strict=True))
 
 
 def test_load_refuses_pickled_objects(tmp_path):

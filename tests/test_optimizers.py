@@ -24,7 +24,7 @@ class Net(L.Layer):
 
 
 def with_grads(layer, *grads):
-    for p, g in zip(layer.params(), grads):
+    for p, g in zip(layer.params(), grads, strict=True):
         p.grad = None if g is None else Variable(np.array(g, dtype=np.float64))
     return layer
 

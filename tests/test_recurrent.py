@@ -50,7 +50,7 @@ def test_lstm_follows_its_formula():
     W = {name: p.data for name, p in lstm.named_params()}
     h = c = None
     for x in rng.standard_normal((3, 4, 2)):
-        def pre(g):
+        def pre(g, x=x, h=h):
             a = x @ W[f"x2{g}/W"] + W[f"x2{g}/b"]
             return a if h is None else a + h @ W[f"h2{g}/W"]
         f, i, o, u = sigmoid(pre("f")), sigmoid(pre("i")), sigmoid(pre("o")), np.tanh(pre("u"))
@@ -88,7 +88,7 @@ def test_gradients_through_time_match_numerical_ones(make):
         y.grad = dz.Variable(gy)
         y.backward()
 
-        def f(v):
+        def f(v, p=p):
             old, p.data = p.data, v.data
             try:
                 return sum_over_steps(layer, xs).data * gy
@@ -184,7 +184,7 @@ def test_truncated_bptt_on_the_sine_curve_lowers_the_loss():
     model, train = BetterRNN(100, 1), SinCurve(train=True)
     opt = Adam().setup(model)
     epoch_losses = []
-    for epoch in range(3):
+    for _ in range(3):
         model.reset_state()
         loss, count, total = 0, 0, 0.0
         for x, t in SeqDataLoader(train, batch_size=30):

@@ -1,4 +1,5 @@
 """Bad input and faults: refused with an error naming what was wrong, never silently wrong, nothing lost."""
+import functools
 import os
 import stat
 import subprocess
@@ -8,7 +9,6 @@ import zipfile
 import numpy as np
 import pytest
 
-import dezero_lite as dz
 import dezero_lite.functions as F
 from dezero_lite import Parameter, Variable
 from dezero_lite import layers as L
@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def unchanged(model, before):
-    return all(np.array_equal(a, p.data) for a, p in zip(before, model.params()))
+    return all(np.array_equal(a, p.data) for a, p in zip(before, model.params(), strict=True))
 
 
 # Loading weights: all or nothing, checked against the layer's declared sizes and dtype
@@ -78,11 +78,11 @@ def test_a_lazy_layer_with_an_in_size_checks_it(tmp_path):
 def test_shapes_are_checked_from_the_headers_before_any_data_is_read(tmp_path, monkeypatch):
     """A small file whose array would decompress to gigabytes is refused without reading it."""
     path = tmp_path / "bomb.npz"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        with z.open("l0/W.npy", "w", force_zip64=True) as f:
-            np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False,
-                                                    "shape": (2 ** 31, 2 ** 31)})
-            f.write(bytes(1 << 20))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z, \
+            z.open("l0/W.npy", "w", force_zip64=True) as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False,
+                                                "shape": (2 ** 31, 2 ** 31)})
+        f.write(bytes(1 << 20))
     assert path.stat().st_size < 100_000
     read = []
     monkeypatch.setattr(np.lib.format, "read_array", lambda *a, **k: read.append(1))
@@ -115,14 +115,13 @@ def npy_bytes():
     return buf.getvalue()
 
 
-def trained_bytes(_cache={}):
-    if not _cache:
-        import io
-        buf = io.BytesIO()
-        np.savez_compressed(buf, **{k: np.random.rand(*p.shape).astype(np.float32)
-                                    for k, p in trained_model().named_params()})
-        _cache[0] = buf.getvalue()
-    return _cache[0]
+@functools.cache
+def trained_bytes():
+    import io
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **{k: np.random.rand(*p.shape).astype(np.float32)
+                                for k, p in trained_model().named_params()})
+    return buf.getvalue()
 
 
 def test_a_damaged_array_in_a_valid_archive_changes_nothing(tmp_path):

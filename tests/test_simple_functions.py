@@ -46,7 +46,7 @@ def test_the_long_way_gives_the_same_values_and_gradients(name):
     y0, g0 = _values_and_grads(slow, inputs, gy)
     y1, g1 = _values_and_grads(fused, inputs, gy)
     np.testing.assert_allclose(y0, y1, rtol=1e-12, atol=1e-12)
-    for a, b in zip(g0, g1):
+    for a, b in zip(g0, g1, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
@@ -54,10 +54,10 @@ def test_the_long_way_gives_the_same_values_and_gradients(name):
 def test_dezero_s_classes_pass_gradient_check_and_differentiate_again(name):
     f, _, inputs = PAIRS[name]
     for i in range(len(inputs)):
-        g = lambda v: f(*inputs[:i], v, *inputs[i + 1:])  # noqa: E731
+        g = lambda v, i=i: f(*inputs[:i], v, *inputs[i + 1:])  # noqa: E731
         assert gradient_check(g, inputs[i]), f"input {i}"
 
-        def first_derivative(v):
+        def first_derivative(v, g=g):
             gx, = dz.grad(g(v), v, create_graph=True)
             return gx * gx
         assert gradient_check(first_derivative, inputs[i], rtol=1e-3, atol=1e-4), f"input {i}"

@@ -101,7 +101,7 @@ def test_runner_reports_failures_and_missing_dependencies(tmp_path):
     steps.mkdir()
     expected_out = str(tmp_path / "out")
     (steps / "step01.py").write_text(
-        "import os\nassert os.environ['DEZERO_STEPS_OUT'] == %r\nprint('fine')\n" % expected_out)
+        f"import os\nassert os.environ['DEZERO_STEPS_OUT'] == {expected_out!r}\nprint('fine')\n")
     (steps / "step02.py").write_text(
         "print('working')\nassert 1 + 1 == 3, 'arithmetic is broken'\n")
     (steps / "step03.py").write_text(

@@ -39,13 +39,13 @@ class RefusedExpression(ValueError):
 def _echo(text):
     """The user's text for a message, cut short: a 100 KB formula is not repeated back."""
     text = str(text)
-    return repr(text) if len(text) <= MAX_ECHO else "%r... (%d characters)" % (text[:MAX_ECHO], len(text))
+    return repr(text) if len(text) <= MAX_ECHO else f"{text[:MAX_ECHO]!r}... ({len(text)} characters)"
 
 
 def _cut(text, limit=400):
     """A message cut short, in case it quotes a long input (NumPy's messages quote shapes)."""
     text = str(text)
-    return text if len(text) <= limit else text[:limit] + "... (%d characters)" % len(text)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
 def _source(node):
@@ -73,33 +73,29 @@ def _check(tree, names, funcs):
             stack.append(node.body)
         elif isinstance(node, ast.Constant):
             if type(node.value) not in (int, float, bool) and node.value is not None:
-                raise RefusedExpression("constant %s is not allowed; only numbers"
-                                        % _echo(repr(node.value)))
+                raise RefusedExpression(f"constant {_echo(repr(node.value))} is not allowed; only numbers")
         elif isinstance(node, ast.Name):
             if node.id in names:
                 continue
             if node.id in funcs:
-                raise RefusedExpression("%r is a function: call it, as in %s(x)" % (node.id, node.id))
+                raise RefusedExpression(f"{node.id!r} is a function: call it, as in {node.id}(x)")
             hint = node.id if len(node.id) <= 40 else "NAME"
-            raise RefusedExpression("name %s is not given; pass its value with --at %s=VALUE"
-                                    % (_echo(node.id), hint))
+            raise RefusedExpression(f"name {_echo(node.id)} is not given; pass its value with --at {hint}=VALUE")
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
-                raise RefusedExpression("operator %s is not allowed; use + - * / **"
-                                        % type(node.op).__name__)
+                raise RefusedExpression(f"operator {type(node.op).__name__} is not allowed; use + - * / **")
             stack += [node.right, node.left]
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.USub, ast.UAdd)):
-                raise RefusedExpression("unary %s is not allowed; only unary minus"
-                                        % type(node.op).__name__)
+                raise RefusedExpression(f"unary {type(node.op).__name__} is not allowed; only unary minus")
             stack.append(node.operand)
         elif isinstance(node, ast.Tuple):  # shapes and axes, as in reshape(x, (3, 1))
             stack += reversed(node.elts)
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in funcs:
                 what = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-                raise RefusedExpression("cannot call %s; only functions of dezero_lite.functions "
-                                        "by plain name, such as tanh(x) or exp(x)" % _echo(what))
+                raise RefusedExpression(f"cannot call {_echo(what)}; only functions of dezero_lite.functions "
+                                        "by plain name, such as tanh(x) or exp(x)")
             for arg in node.args:
                 if isinstance(arg, ast.Starred):
                     raise RefusedExpression("*arguments are not allowed")
@@ -108,8 +104,7 @@ def _check(tree, names, funcs):
                     raise RefusedExpression("**arguments are not allowed")
             stack += reversed([*node.args, *(kw.value for kw in node.keywords)])
         else:
-            raise RefusedExpression("%s is not allowed in an expression (%s)"
-                                    % (type(node).__name__, _source(node)))
+            raise RefusedExpression(f"{type(node).__name__} is not allowed in an expression ({_source(node)})")
 
 
 def _arithmetic(op, a, b):
@@ -138,16 +133,16 @@ class _Guard:
         self.limit = limit
 
     def refuse(self, what, n):
-        raise RefusedExpression("%s would make an array of %s elements, more than the limit of "
-                                "%s (--max-elements)" % (what, format(n, ","), format(self.limit, ",")))
+        raise RefusedExpression(f"{what} would make an array of {n:,} elements, more than the "
+                                f"limit of {self.limit:,} (--max-elements)")
 
     def before(self, what, values, matmul=False):
         shapes = [np.shape(v.data if isinstance(v, dz.Variable) else v) for v in values
                   if isinstance(v, (dz.Variable, np.ndarray, np.generic, int, float))]
         for v in values:  # shapes given as arguments, as in broadcast_to(x, (3, 4))
-            if isinstance(v, tuple) and v and all(type(s) is int for s in v):
-                if _size(v) > self.limit:
-                    self.refuse(what, _size(v))
+            if (isinstance(v, tuple) and v and all(type(s) is int for s in v)
+                    and _size(v) > self.limit):
+                self.refuse(what, _size(v))
         if matmul and len(shapes) >= 2 and len(shapes[0]) >= 1 and len(shapes[1]) >= 1:
             n = _size(shapes[0][:-1]) * shapes[1][-1]
         else:
@@ -197,12 +192,12 @@ def _evaluate(tree, env, funcs, limit=MAX_ELEMENTS):
             x = values[0]
             value = -x if isinstance(node.op, ast.USub) else x
         elif isinstance(node, ast.BinOp):
-            guard.before("the operator %s" % type(node.op).__name__, values)
+            guard.before(f"the operator {type(node.op).__name__}", values)
             value = _arithmetic(_BINARY[type(node.op)], *values)
         else:
             name = node.func.id
             args = values[:len(node.args)]
-            kwargs = {kw.arg: v for kw, v in zip(node.keywords, values[len(node.args):])}
+            kwargs = {kw.arg: v for kw, v in zip(node.keywords, values[len(node.args):], strict=True)}
             guard.before(name + "()", values, matmul=name in ("matmul", "linear"))
             value = funcs[name](*args, **kwargs)
         results[id(node)] = guard.after(type(node).__name__ if not isinstance(node, ast.Call)
@@ -241,11 +236,11 @@ def parse_expression(text, names):
     try:
         tree = _parse(text.strip())
     except RecursionError:
-        raise RefusedExpression("the expression %s is nested too deeply for Python's parser; "
-                                "split it, or use sum(...) over an array" % _echo(text)) from None
+        raise RefusedExpression(f"the expression {_echo(text)} is nested too deeply for Python's parser; "
+                                "split it, or use sum(...) over an array") from None
     except (SyntaxError, ValueError, MemoryError) as e:
         message = e.msg if isinstance(e, SyntaxError) else str(e)
-        raise RefusedExpression("cannot parse %s: %s" % (_echo(text), _cut(message, MAX_ECHO))) from None
+        raise RefusedExpression(f"cannot parse {_echo(text)}: {_cut(message, MAX_ECHO)}") from None
     _check(tree, names, library_functions())
     return tree
 
@@ -258,9 +253,8 @@ def evaluate(text, values, params=(), max_elements=MAX_ELEMENTS):
     tree = parse_expression(text, set(values))
     for name, v in values.items():
         if np.size(v) > max_elements:
-            raise RefusedExpression("the value of %s has %s elements, more than the limit of %s "
-                                    "(--max-elements)" % (name, format(np.size(v), ","),
-                                                          format(max_elements, ",")))
+            raise RefusedExpression(f"the value of {name} has {np.size(v):,} elements, more than "
+                                    f"the limit of {max_elements:,} (--max-elements)")
     env = {name: (dz.Parameter if name in params else dz.Variable)(
         np.asarray(v, dtype=np.float64), name=name) for name, v in values.items()}
     with np.errstate(all="ignore"):
@@ -272,16 +266,15 @@ def _parse_at(item):
     name, sep, text = item.partition("=")
     name = name.strip()
     if not sep or not name.isidentifier() or name.startswith("_"):
-        raise ValueError("--at takes NAME=VALUE, as in x=1.0 or x=[1,2,3]; got %r" % item)
+        raise ValueError(f"--at takes NAME=VALUE, as in x=1.0 or x=[1,2,3]; got {item!r}")
     try:
         value = ast.literal_eval(text.strip())
         array = np.array(value, dtype=np.float64)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise ValueError("the value of %s must be a number or a list of numbers, as in "
-                         "%s=2.5 or %s=[1,2,3]; got %r" % (name, name, name, text)) from None
+        raise ValueError(f"the value of {name} must be a number or a list of numbers, as in "
+                         f"{name}=2.5 or {name}=[1,2,3]; got {text!r}") from None
     if isinstance(value, (str, bytes, bool, complex)) or array.dtype == object:
-        raise ValueError("the value of %s must be a number or a list of numbers; got %r"
-                         % (name, text))
+        raise ValueError(f"the value of {name} must be a number or a list of numbers; got {text!r}")
     return name, array
 
 
@@ -311,8 +304,7 @@ def build_parser():
     p.add_argument("--show-order", action="store_true",
                    help="number the functions in the order backward visits them")
     p.add_argument("--max-elements", type=int, default=MAX_ELEMENTS, metavar="N",
-                   help="refuse to make any array bigger than N elements (default %s)"
-                   % format(MAX_ELEMENTS, ","))
+                   help="refuse to make any array bigger than N elements (default {})".format(format(MAX_ELEMENTS, ",")))
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="stop Graphviz's dot after this long (default 60)")
     p.add_argument("--dot", action="store_true",
@@ -334,16 +326,16 @@ def derivative(y, x, order):
     yname = y.name or "y"
     for k in range(1, order + 1):
         if y.size != 1:
-            print("note: the result has shape %s; differentiating its sum" % (y.shape,),
+            print(f"note: the result has shape {y.shape}; differentiating its sum",
                   file=sys.stderr)
             y = F.sum(y)
         seed = dz.Variable(np.ones_like(y.data), name="seed")
         gx, = dz.grad([y], [x], grad_outputs=[seed], create_graph=True)
         if gx is None:
-            raise ValueError("derivative %d does not depend on %s (it is zero): nothing to draw"
-                             % (k, x.name))
+            raise ValueError(f"derivative {k} does not depend on {x.name} (it is zero): "
+                             "nothing to draw")
         y = gx
-        y.name = "d%s/d%s" % (yname, x.name) if k == 1 else "d%d%s/d%s%d" % (k, yname, x.name, k)
+        y.name = f"d{yname}/d{x.name}" if k == 1 else f"d{k}{yname}/d{x.name}{k}"
     return y
 
 
@@ -353,17 +345,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if args.max_elements < 1:
-            raise ValueError("--max-elements must be 1 or more, not %d" % args.max_elements)
+            raise ValueError(f"--max-elements must be 1 or more, not {args.max_elements}")
         if not args.timeout > 0:
-            raise ValueError("--timeout must be above 0 seconds, not %g" % args.timeout)
+            raise ValueError(f"--timeout must be above 0 seconds, not {args.timeout:g}")
         values = dict(_parse_at(item) for item in args.at)
         params = dict(_parse_at(item) for item in args.param)
         both = set(values) & set(params)
         if both:
-            raise ValueError("%s given both with --at and --param" % ", ".join(sorted(both)))
+            raise ValueError("{} given both with --at and --param".format(", ".join(sorted(both))))
         values.update(params)
         if args.order < 0:
-            raise ValueError("--order must be 0 or more, not %d" % args.order)
+            raise ValueError(f"--order must be 0 or more, not {args.order}")
         if args.order > 0 and (args.grads or args.animate):
             raise ValueError("--grads and --animate show the backward pass of the formula "
                              "itself: leave out --order")
@@ -375,19 +367,19 @@ def main(argv=None):
             if wrt is None:
                 if len(env) != 1:
                     raise ValueError("say which variable to differentiate by with --wrt "
-                                     "(given: %s)" % ", ".join(sorted(env)) if env else
+                                     "(given: {})".format(", ".join(sorted(env))) if env else
                                      "the expression has no variable to differentiate by")
                 wrt = next(iter(env))
             if wrt not in env:
-                raise ValueError("--wrt %s is not one of the given variables" % _echo(wrt))
+                raise ValueError(f"--wrt {_echo(wrt)} is not one of the given variables")
             result = derivative(result, env[wrt], args.order)
         elif args.grads:
             result.backward(retain_grad=True)
     except RefusedExpression as e:
-        print("plot_graph.py: refused: %s" % e, file=sys.stderr)
+        print(f"plot_graph.py: refused: {e}", file=sys.stderr)
         return 2
     except Exception as e:  # a bad value or a failing op: say what, without a traceback
-        print("plot_graph.py: error: %s: %s" % (type(e).__name__, _cut(e)), file=sys.stderr)
+        print(f"plot_graph.py: error: {type(e).__name__}: {_cut(e)}", file=sys.stderr)
         return 1
     options = dict(show_values=args.values or args.grads, rankdir=args.rankdir,
                    show_order=args.show_order or args.grads)
@@ -396,16 +388,16 @@ def main(argv=None):
             from dezero_lite.graph import animate_backward
             animate_backward(result, args.animate, verbose=not args.brief, rankdir=args.rankdir,
                              timeout=args.timeout)
-            print("wrote %s" % args.animate)
+            print(f"wrote {args.animate}")
             return 0
         if args.dot:
             sys.stdout.write(get_dot_graph(result, not args.brief, **options))
             return 0
         plot_dot_graph(result, not args.brief, to_file=args.output, timeout=args.timeout, **options)
     except (GraphvizError, ValueError, OSError, ImportError) as e:
-        print("plot_graph.py: %s" % e, file=sys.stderr)
+        print(f"plot_graph.py: {e}", file=sys.stderr)
         return 1
-    print("wrote %s" % args.output)
+    print(f"wrote {args.output}")
     return 0
 
 
