@@ -341,6 +341,9 @@ def _backprop(seeds, create_graph, retain=()):
                     raise ValueError(
                         f"{type(f).__name__}.backward returned a gradient of shape "
                         f"{gx.shape} for an input of shape {x.shape}")
+                if gx._data.dtype != x._data.dtype:
+                    # NumPy 1.x makes float32 0-d times a Python float a float64
+                    gx = cast_like(gx, x)
                 old = grads.get(x)
                 if old is None:
                     grads[x] = gx
@@ -379,6 +382,10 @@ def _check_unchanged(f):
             f"{who} ({kind} {i} of {type(f).__name__}) {how} after the forward pass that "
             f"used it, so this backward pass would give a wrong gradient; run the forward "
             f"pass again after changing it (or change a copy)")
+
+
+# Set by functions.py (core imports no op): gx in the dtype of x, by a differentiable cast.
+cast_like = None
 
 
 def _new_variable(data):

@@ -8,7 +8,7 @@ import builtins
 
 import numpy as np
 
-from dezero_lite import utils
+from dezero_lite import core, utils
 from dezero_lite.core import Config, Constant, Function, Variable, as_array
 
 
@@ -84,6 +84,9 @@ def _cast_like(gx, x):
     if x.dtype.kind != "f" or gx.dtype == x.dtype:
         return gx
     return _Cast(x.dtype)(gx)
+
+
+core.cast_like = _cast_like
 
 
 # Arithmetic
