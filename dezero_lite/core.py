@@ -342,7 +342,8 @@ def _backprop(seeds, create_graph, retain=()):
                         f"{type(f).__name__}.backward returned a gradient of shape "
                         f"{gx.shape} for an input of shape {x.shape}")
                 if gx._data.dtype != x._data.dtype:
-                    # NumPy 1.x makes float32 0-d times a Python float a float64
+                    # the one place a gradient gets its input's dtype (float32 beside float64,
+                    # or NumPy 1.x making float32 0-d times a Python float a float64)
                     gx = cast_like(gx, x)
                 old = grads.get(x)
                 if old is None:

@@ -62,9 +62,9 @@ def _reduce(name, reduction, x, axis, keepdims):
 
 
 def _unbroadcast(f, *gxs):
-    """Sum each gradient back to the shape of its input, undoing broadcasting, and give it
-    the input's dtype when that is floating (float32 + float64 gives float32 and float64 gradients)."""
-    return tuple(gx if gx is None else _cast_like(gx if gx.shape == x.shape else sum_to(gx, x.shape), x)
+    """Sum each gradient back to the shape of its input, undoing broadcasting (the backward
+    loop then gives it the input's dtype: float32 + float64 gives a float32 gradient)."""
+    return tuple(gx if gx is None or gx.shape == x.shape else sum_to(gx, x.shape)
                  for gx, x in zip(gxs, f.inputs))
 
 
@@ -1053,8 +1053,8 @@ class Concatenate(Function):
         for x in self.inputs[:-1]:
             end += x.shape[self.axis]
             ends.append(end)
-        # a tuple, one part per input, each in its input's dtype (float32 joined to float64)
-        return tuple(_cast_like(g, x) for g, x in zip(split(gy, ends, self.axis), self.inputs))
+        # one part per input (the backward loop gives each its input's dtype)
+        return tuple(split(gy, ends, self.axis))
 
 
 def concatenate(xs, axis=0):
