@@ -17,6 +17,8 @@ import numpy as np
 # Context variables make every mode per thread and per async task: a no_grad()
 # in one thread never switches off graph building in another.
 _enable_backprop = contextvars.ContextVar("enable_backprop", default=True)
+# True while a backward pass that builds no graph runs an op's backward: see Function.__call__.
+_arrays_only = contextvars.ContextVar("arrays_only", default=False)
 _settings = {
     "enable_backprop": _enable_backprop,
     "train": contextvars.ContextVar("train", default=True),
@@ -301,8 +303,13 @@ def _backprop(seeds, create_graph, retain=()):
     by then every consumer of their outputs has run, so each output's gradient
     is complete. Returns {variable: gradient} for the leaves reached and for the
     variables in retain (every variable if retain is True).
+
+    With create_graph the gradients are Variables and each backward builds a graph
+    of them. Without it (the common case) the pass runs on plain arrays: every op's
+    backward gets arrays, and the Functions it calls return arrays (see
+    Function.__call__), so the same derivative code costs no Variables and no links.
     """
-    grads = dict(seeds)
+    grads = {y: gy if create_graph else gy._data for y, gy in seeds.items()}
     final = {}
     heap, seen, order = [], set(), itertools.count()
     for y in seeds:
@@ -310,7 +317,8 @@ def _backprop(seeds, create_graph, retain=()):
             seen.add(y.creator)
             heapq.heappush(heap, (-y.creator.generation, next(order), y.creator))
 
-    mode = _enable_backprop.set(create_graph)   # (a plain token: cheaper than a with block)
+    # (plain tokens: cheaper than with blocks)
+    modes = _enable_backprop.set(create_graph), _arrays_only.set(not create_graph)
     try:
         while heap:
             f = heapq.heappop(heap)[2]
@@ -321,9 +329,9 @@ def _backprop(seeds, create_graph, retain=()):
                 for ref, gy in zip(f.outputs, gys):
                     if gy is not None and (retain is True or ref() in retain):
                         final[ref()] = gy
-            if None in gys:
+            if len(gys) > 1 and any(gy is None for gy in gys):
                 # An output that was freed, or not used, contributes zero.
-                gys = [_new_variable(np.zeros(s, d)) if gy is None else gy
+                gys = [_zeros(s, d, create_graph) if gy is None else gy
                        for gy, (s, d) in zip(gys, f.output_specs)]
             gxs = f.backward(*gys)
             if type(gxs) is not tuple:
@@ -335,31 +343,46 @@ def _backprop(seeds, create_graph, retain=()):
             for x, gx in zip(f.inputs, gxs):
                 if gx is None or type(x) is Constant:
                     continue
-                if not isinstance(gx, Variable):
-                    gx = Variable(as_array(gx))
-                if gx._data.shape != x._data.shape:
-                    raise ValueError(
-                        f"{type(f).__name__}.backward returned a gradient of shape "
-                        f"{gx.shape} for an input of shape {x.shape}")
-                if gx._data.dtype != x._data.dtype:
-                    # the one place a gradient gets its input's dtype (float32 beside float64,
-                    # or NumPy 1.x making float32 0-d times a Python float a float64)
-                    gx = cast_like(gx, x)
+                gx = _checked_grad(f, x, gx, create_graph)
                 old = grads.get(x)
-                if old is None:
-                    grads[x] = gx
-                elif create_graph:
-                    grads[x] = old + gx
-                else:   # no graph wanted: add the arrays, skipping the op call
-                    grads[x] = _new_variable(old._data + gx._data)
+                grads[x] = gx if old is None else old + gx
                 creator = x.creator
                 if creator is not None and creator not in seen:
                     seen.add(creator)
                     heapq.heappush(heap, (-creator.generation, next(order), creator))
     finally:
-        _enable_backprop.reset(mode)
+        _enable_backprop.reset(modes[0])
+        _arrays_only.reset(modes[1])
     final.update(grads)  # what is left are the leaves
+    if not create_graph:
+        final = {x: _new_variable(gx) for x, gx in final.items()}
     return final
+
+
+def _zeros(shape, dtype, create_graph):
+    zeros = np.zeros(shape, dtype)
+    return _new_variable(zeros) if create_graph else zeros
+
+
+def _checked_grad(f, x, gx, create_graph):
+    """The gradient f's backward gave for input x, as the loop keeps it (a Variable with
+    create_graph, else an array), of x's shape and, if x is floating, of x's dtype: the
+    one place a gradient gets its input's dtype (float32 beside float64, or NumPy 1.x
+    making float32 0-d times a Python float a float64)."""
+    if create_graph:
+        if not isinstance(gx, Variable):
+            gx = Variable(as_array(gx))
+        data = gx._data
+    else:
+        if type(gx) is not np.ndarray and not isinstance(gx, np.generic):   # (0-d work gives scalars)
+            gx = gx._data if isinstance(gx, Variable) else as_array(gx)
+        data = gx
+    if data.shape != x._data.shape:
+        raise ValueError(f"{type(f).__name__}.backward returned a gradient of shape "
+                         f"{data.shape} for an input of shape {x.shape}")
+    if data.dtype != x._data.dtype and x._data.dtype.kind == "f":
+        gx = cast_like(gx, x) if create_graph else gx.astype(x._data.dtype)
+    return gx
 
 
 def _check_unchanged(f):
@@ -401,40 +424,50 @@ def _new_variable(data):
     return v
 
 
-def _constant(value, inputs):
-    """A Constant for an array or number given to a Function; a Python number takes
-    the dtype of the floating array it meets."""
-    if isinstance(value, (int, float, complex)):
+def _input_array(value, inputs):
+    """An array or number given to a Function, as an array for its forward; a Python
+    number takes the dtype of the floating array it meets (float32 stays float32)."""
+    if type(value) is np.ndarray:
+        return value
+    if isinstance(value, (int, float, complex)):   # (np.float64 is a float too)
         dtype = None
         for x in inputs:
             x = x._data if isinstance(x, Variable) else x
             if isinstance(x, np.ndarray) and x.dtype.kind == "f":
                 dtype = x.dtype
                 break
-        data = np.asarray(value, dtype)
-    elif isinstance(value, (np.ndarray, np.generic)):
+        return np.asarray(value, dtype)
+    if isinstance(value, (np.ndarray, np.generic)):
         _check_plain(value)
-        data = np.asarray(value)
-    elif _is_array(value):
-        data = value
-    else:
-        raise TypeError(
-            f"cannot use {type(value).__name__} as an input; inputs are Variables, "
-            f"NumPy arrays or Python numbers (wrap lists with np.array(...))")
+        return np.asarray(value)
+    if _is_array(value):
+        return value
+    raise TypeError(
+        f"cannot use {type(value).__name__} as an input; inputs are Variables, "
+        f"NumPy arrays or Python numbers (wrap lists with np.array(...))")
+
+
+def _constant(value, inputs):
+    """A Constant for an array or number given to a Function."""
     c = object.__new__(Constant)
-    c._data = data
+    c._data = _input_array(value, inputs)
     c.name = c.grad = c.creator = None
     c.generation = 0
     return c
 
 
 class Function:
-    """An op: forward on ndarrays, backward on Variables.
+    """An op: forward on ndarrays, backward on gradients.
 
     Calling a Function links its outputs to it (creator) and remembers its
     inputs; outputs are held by weak reference so that the graph goes away as
     soon as the last output does. A Function object records one call: make a
     new one for each call (the plain lowercase functions do).
+
+    backward gets the gradients as Variables when a graph of them is wanted
+    (create_graph=True), and as plain ndarrays otherwise, which is much faster;
+    written with operators and the library's functions (not gy.data), the same
+    backward serves both.
     """
 
     generation = 0
@@ -444,6 +477,8 @@ class Function:
     copies = None   # the arrays it used, kept under detect_changes()
 
     def __call__(self, *inputs):
+        if _arrays_only.get():
+            return self._forward_arrays(inputs)
         # Arrays and numbers become Constants; the loop keeps the common all-Variable call cheap.
         for x in inputs:
             if not isinstance(x, Variable):
@@ -460,31 +495,52 @@ class Function:
                 ys = self.forward(*[x._data for x in inputs])
         except (ValueError, IndexError, TypeError) as e:
             raise _naming(self, e) from None
-        outputs = [_new_variable(y) for y in ys] if type(ys) is tuple else [_new_variable(ys)]
-        if _enable_backprop.get():
-            if self.outputs:
-                raise RuntimeError(
-                    f"this {type(self).__name__} object was called before; a Function records "
-                    f"one call (its inputs and outputs), so a second call would cut the first "
-                    f"out of its graph. Make a new one for each call: {type(self).__name__}()(x)")
-            generation = 0
-            for x in inputs:
-                if x.generation > generation:
-                    generation = x.generation
-            self.generation = generation
-            for y in outputs:
-                y.creator = self
-                y.generation = generation + 1
-            self.inputs = inputs
-            self.outputs = list(map(weakref.ref, outputs))
-            self.forward_time = _last_write
-            if _keep_copies:
-                self.copies = [np.copy(v._data) for v in (*inputs, *outputs)]
-                self.forward_time += 0.5   # never the clock's time: backward always checks
-            if len(outputs) > 1:
-                self.output_specs = [(y.shape, y.dtype) for y in outputs]
-                return outputs
-        return outputs[0] if len(outputs) == 1 else outputs
+        record = _enable_backprop.get()   # (False under no_grad)
+        if type(ys) is not tuple:   # (one output, nearly always: no list to make)
+            y = _new_variable(ys)
+            if record:
+                self._link(inputs, (y,))
+            return y
+        outputs = [_new_variable(y) for y in ys]
+        if record:
+            self._link(inputs, outputs)
+            self.output_specs = [(y.shape, y.dtype) for y in outputs]
+        return outputs
+
+    def _link(self, inputs, outputs):
+        """Record this call in the graph: the inputs, weak references to the outputs,
+        and the outputs' creator and generation."""
+        if self.outputs:
+            raise RuntimeError(
+                f"this {type(self).__name__} object was called before; a Function records "
+                f"one call (its inputs and outputs), so a second call would cut the first "
+                f"out of its graph. Make a new one for each call: {type(self).__name__}()(x)")
+        generation = 0
+        for x in inputs:
+            if x.generation > generation:
+                generation = x.generation
+        self.generation = generation
+        for y in outputs:
+            y.creator = self
+            y.generation = generation + 1
+        self.inputs = inputs
+        self.outputs = [weakref.ref(y) for y in outputs]
+        self.forward_time = _last_write
+        if _keep_copies:
+            self.copies = [np.copy(v._data) for v in (*inputs, *outputs)]
+            self.forward_time += 0.5   # never the clock's time: backward always checks
+
+    def _forward_arrays(self, inputs):
+        """The call from an op's backward in a pass that builds no graph (see _backprop):
+        forward on plain arrays, nothing recorded, arrays out (a list if several)."""
+        xs = []
+        for x in inputs:
+            xs.append(x._data if isinstance(x, Variable) else _input_array(x, inputs))
+        try:
+            ys = self.forward(*xs)
+        except (ValueError, IndexError, TypeError) as e:
+            raise _naming(self, e) from None
+        return list(ys) if type(ys) is tuple else ys
 
     def forward(self, *xs):
         raise NotImplementedError(f"{type(self).__name__} has no forward")

@@ -64,8 +64,8 @@ def _reduce(name, reduction, x, axis, keepdims):
 def _unbroadcast(f, *gxs):
     """Sum each gradient back to the shape of its input, undoing broadcasting (the backward
     loop then gives it the input's dtype: float32 + float64 gives a float32 gradient)."""
-    return tuple(gx if gx is None or gx.shape == x.shape else sum_to(gx, x.shape)
-                 for gx, x in zip(gxs, f.inputs))
+    return tuple([gx if gx is None or gx.shape == x.shape else sum_to(gx, x.shape)
+                  for gx, x in zip(gxs, f.inputs)])
 
 
 class _Cast(Function):
@@ -128,7 +128,10 @@ class Mul(Function):
 
     def backward(self, gy):
         x0, x1 = self.inputs
-        return _unbroadcast(self, gy * x1, gy * x0)
+        # (a constant, such as the 0.1 of x * 0.1, needs no gradient)
+        gx0 = None if type(x0) is Constant else gy * x1
+        gx1 = None if type(x1) is Constant else gy * x0
+        return _unbroadcast(self, gx0, gx1)
 
 
 def mul(x0, x1):
@@ -143,7 +146,7 @@ class Div(Function):
     def backward(self, gy):
         x0, x1 = self.inputs
         gx0 = gy / x1
-        return _unbroadcast(self, gx0, -gx0 * x0 / x1)
+        return _unbroadcast(self, gx0, None if type(x1) is Constant else -gx0 * x0 / x1)
 
 
 def div(x0, x1):
@@ -642,7 +645,7 @@ def linear(x, W, b=None):
     y = matmul(x, W)
     if b is None:
         return y
-    if not _broadcasts_to(np.shape(b), y.shape):
+    if np.shape(b) != y.shape[-1:] and not _broadcasts_to(np.shape(b), y.shape):
         raise ValueError(f"linear: a bias of shape {np.shape(b)} does not fit the output of shape "
                          f"{y.shape}; give one bias per output column, shape {y.shape[-1:]}")
     return y + b

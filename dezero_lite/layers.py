@@ -47,14 +47,19 @@ class Layer:
 
     def _walk(self, prefix, seen):
         """(path, owning layer, attribute name, Parameter) for every parameter, once each."""
+        seen.add(id(self))  # a layer reached again (MLP keeps its layers in a list too) adds nothing
         for name in self._params:
             obj = self.__dict__[name]
+            if id(obj) in seen:  # ids are safe: every layer and parameter here is alive
+                continue
             if isinstance(obj, Layer):
                 yield from obj._walk(prefix + name + "/", seen)
-            elif id(obj) not in seen:  # ids are safe: every parameter here is alive
+            else:
                 seen.add(id(obj))
                 yield prefix + name, self, name, obj
         for name, group in self.__dict__.items():
+            if name == "_params":
+                continue
             if isinstance(group, dict):
                 items = [(str(k), v) for k, v in group.items()]
             elif isinstance(group, (list, tuple)):
@@ -62,7 +67,7 @@ class Layer:
             else:
                 continue
             for key, obj in items:
-                if isinstance(obj, Layer):
+                if isinstance(obj, Layer) and id(obj) not in seen:
                     yield from obj._walk(f"{prefix}{name}/{key}/", seen)
                 elif isinstance(obj, Parameter) and id(obj) not in seen:
                     raise TypeError(f"{type(self).__name__}.{name} holds a Parameter in a "

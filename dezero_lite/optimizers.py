@@ -61,16 +61,18 @@ class Optimizer:
     def update(self):
         if self.target is None:
             raise RuntimeError("call optimizer.setup(model) before update()")
-        for p in self.target.params():
-            if p.grad is not None and not isinstance(p.grad, Variable):
+        params = [p for p in self.target.params() if p.grad is not None]
+        for p in params:
+            if not isinstance(p.grad, Variable):
                 if not isinstance(p.grad, np.ndarray) or p.grad.shape != p.shape:
                     raise TypeError(f"{type(self).__name__}: a gradient must be a Variable or an "
                                     f"ndarray of the parameter's shape {p.shape}, got "
                                     f"{type(p.grad).__name__} {getattr(p.grad, 'shape', '')}")
                 p.grad = Variable(p.grad)  # an array set by hand is taken as the gradient
         for f in self.hooks:  # a hook may drop grads (FreezeParam), so look again each time
-            f([p for p in self.target.params() if p.grad is not None])
-        for p in self.target.params():
+            params = [p for p in params if p.grad is not None]
+            f(params)
+        for p in params:
             if p.grad is not None:
                 self.update_one(p)
 

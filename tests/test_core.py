@@ -264,6 +264,91 @@ def test_no_grad_builds_no_graph():
     assert dz.Config.train is True
 
 
+class Spy(dz.Function):
+    """sin, whose backward notes what it was given and what a library call gave it."""
+
+    seen = []
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, gy):
+        x, = self.inputs
+        cos = F.cos(x)
+        Spy.seen.append((type(gy), type(cos), dz.Config.enable_backprop))
+        return gy * cos
+
+
+def test_backward_without_create_graph_runs_on_arrays():
+    x = Variable(np.array([0.5, 1.0]))
+    Spy.seen.clear()
+    Spy()(x).backward()
+    Spy()(x).backward(create_graph=True)
+    assert Spy.seen == [(np.ndarray, np.ndarray, False), (Variable, Variable, True)]
+    assert np.allclose(x.grad.data, 2 * np.cos([0.5, 1.0]))
+    assert F.sin(x).creator is not None   # the mode ends with the pass
+
+
+def test_a_backward_without_graph_in_one_thread_leaves_another_building_graphs():
+    inside, done, results = threading.Event(), threading.Event(), {}
+
+    class Wait(dz.Function):
+        def forward(self, x):
+            return x.copy()
+
+        def backward(self, gy):
+            inside.set()
+            done.wait()
+            return gy
+
+    def worker():
+        inside.wait()
+        y = F.square(Variable(np.array(2.0)))
+        results["y"] = (type(y), y.creator is not None)
+        done.set()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    Wait()(Variable(np.array(1.0))).backward()
+    t.join()
+    assert results["y"] == (Variable, True)
+
+
+def test_a_backward_that_fails_leaves_the_modes_as_they_were():
+    class Fails(dz.Function):
+        def forward(self, x):
+            return x.copy()
+
+        def backward(self, gy):
+            raise RuntimeError("boom")
+
+    x = Variable(np.array(1.0))
+    with pytest.raises(RuntimeError, match="boom"):
+        Fails()(x).backward()
+    y = F.sin(x)
+    assert isinstance(y, Variable) and y.creator is not None and dz.Config.enable_backprop
+
+
+def test_a_backward_may_return_numbers_arrays_or_variables():
+    class Twice(dz.Function):
+        def __init__(self, kind):
+            self.kind = kind
+
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, gy):
+            g = np.asarray(2 * (gy.data if isinstance(gy, Variable) else gy))
+            return {"number": float(g), "scalar": np.float64(g), "array": g,
+                    "variable": Variable(g)}[self.kind]
+
+    for kind in ("number", "scalar", "array", "variable"):
+        for create_graph in (False, True):
+            x = Variable(np.array(1.5))
+            Twice(kind)(x).backward(create_graph=create_graph)
+            assert isinstance(x.grad.data, np.ndarray) and x.grad.data == 2.0, kind
+
+
 def test_no_grad_in_one_thread_does_not_switch_it_off_in_another():
     inside, results = threading.Event(), {}
 
