@@ -324,12 +324,17 @@ def _backprop(seeds, create_graph, retain=()):
             f = heapq.heappop(heap)[2]
             if f.forward_time != _last_write:   # something was written since: look closer
                 _check_unchanged(f)
-            gys = [grads.pop(ref(), None) for ref in f.outputs]   # a freed output is None
-            if retain:
-                for ref, gy in zip(f.outputs, gys):
-                    if gy is not None and (retain is True or ref() in retain):
-                        final[ref()] = gy
-            if len(gys) > 1 and any(gy is None for gy in gys):
+            if len(f.outputs) == 1:   # (nearly always; f is on the heap because its output has a gradient)
+                y = f.outputs[0]()
+                gys = (grads.pop(y),)
+                if retain and (retain is True or y in retain):
+                    final[y] = gys[0]
+            else:
+                gys = [grads.pop(ref(), None) for ref in f.outputs]   # a freed output is None
+                if retain:
+                    for ref, gy in zip(f.outputs, gys):
+                        if gy is not None and (retain is True or ref() in retain):
+                            final[ref()] = gy
                 # An output that was freed, or not used, contributes zero.
                 gys = [_zeros(s, d, create_graph) if gy is None else gy
                        for gy, (s, d) in zip(gys, f.output_specs)]
