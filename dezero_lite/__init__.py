@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 is_simple_core = False
 
 
-def setup_variable():
+def setup_variable() -> None:
     """Bind Variable's operators and methods (done on import; calling it again changes nothing)."""
     for name, method in functions._VARIABLE_METHODS.items():  # the one table of operators
         setattr(Variable, name, method)
@@ -31,12 +31,13 @@ def setup_variable():
 for _name in ("Add", "add", "Sub", "sub", "rsub", "Mul", "mul", "Div", "div", "rdiv",
               "Neg", "neg", "Pow", "pow"):
     setattr(core, _name, getattr(functions, _name))
-core.setup_variable = setup_variable
-core.array_types = (_np.ndarray,)  # DeZero adds cupy.ndarray; importing CuPy here would be slow
+core.setup_variable = setup_variable  # type: ignore[attr-defined]  # (names core lacks)
+# DeZero adds cupy.ndarray; importing CuPy here would be slow
+core.array_types = (_np.ndarray,)  # type: ignore[attr-defined]
 del _name
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     # dezero_lite.as_dezero.install() after a plain `import dezero_lite`, without loading it always
     if name in ("as_dezero", "core_simple"):
         import importlib
