@@ -13,7 +13,7 @@ from dezero_lite.datasets import Dataset  # noqa: F401
 from dezero_lite.layers import Layer  # noqa: F401
 from dezero_lite.models import Model  # noqa: F401
 
-__version__ = "0.1.0"
+__version__: str  # from the package's metadata, read on first use (see __getattr__ below)
 
 # DeZero switches between a simple core and a full one; here there is one core, and
 # dezero_lite.core_simple is that same module, so the book's `if is_simple_core:` works.
@@ -42,4 +42,14 @@ def __getattr__(name: str) -> object:
     if name in ("as_dezero", "core_simple"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "__version__":
+        # pyproject.toml's version, as installed; read only when asked for, since
+        # importlib.metadata imports email, zipfile and more
+        global __version__
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            __version__ = version("dezero_lite")
+        except PackageNotFoundError:  # a source tree that was never installed
+            __version__ = "0+unknown"
+        return __version__
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

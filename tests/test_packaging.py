@@ -1,5 +1,7 @@
-"""The package as users get it: the type hints it ships."""
+"""The package as users get it: its version, written once, and the type hints it ships."""
 import ast
+import importlib.metadata
+import re
 import shutil
 import subprocess
 import sys
@@ -8,9 +10,40 @@ from pathlib import Path
 
 import pytest
 
+import dezero_lite as dz
 import dezero_lite.functions as F
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pyproject_version():
+    return re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+
+
+def python(code):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.split()
+
+
+def test_the_version_is_pyprojects_and_the_changelog_starts_with_it():
+    assert dz.__version__ == importlib.metadata.version("dezero_lite") == pyproject_version()
+    newest = re.search(r"^## (\S+)", (ROOT / "CHANGELOG.md").read_text(), re.M).group(1)
+    assert newest == dz.__version__
+
+
+def test_the_version_is_read_only_when_asked_for():
+    # (importlib.metadata imports email, zipfile and more, which importing the package must not)
+    code = ("import sys, dezero_lite; print('importlib.metadata' in sys.modules); "
+            "print(dezero_lite.__version__); print('importlib.metadata' in sys.modules)")
+    assert python(code) == ["False", pyproject_version(), "True"]
+
+
+def test_a_source_tree_that_was_never_installed_has_an_unknown_version():
+    code = ("import importlib.metadata as m\n"
+            "def not_installed(name): raise m.PackageNotFoundError(name)\n"
+            "m.version = not_installed\n"
+            "import dezero_lite; print(dezero_lite.__version__)")
+    assert python(code) == ["0+unknown"]  # PEP 440, and older than any release
 
 
 @pytest.mark.slow  # (a few seconds: pip sets up setuptools in a build environment)
