@@ -13,14 +13,14 @@ from dezero_lite.datasets import Dataset  # noqa: F401
 from dezero_lite.layers import Layer  # noqa: F401
 from dezero_lite.models import Model  # noqa: F401
 
-__version__ = "0.1.0"
+__version__: str  # from the package's metadata, read on first use (see __getattr__ below)
 
 # DeZero switches between a simple core and a full one; here there is one core, and
 # dezero_lite.core_simple is that same module, so the book's `if is_simple_core:` works.
 is_simple_core = False
 
 
-def setup_variable():
+def setup_variable() -> None:
     """Bind Variable's operators and methods (done on import; calling it again changes nothing)."""
     for name, method in functions._VARIABLE_METHODS.items():  # the one table of operators
         setattr(Variable, name, method)
@@ -31,14 +31,25 @@ def setup_variable():
 for _name in ("Add", "add", "Sub", "sub", "rsub", "Mul", "mul", "Div", "div", "rdiv",
               "Neg", "neg", "Pow", "pow"):
     setattr(core, _name, getattr(functions, _name))
-core.setup_variable = setup_variable
-core.array_types = (_np.ndarray,)  # DeZero adds cupy.ndarray; importing CuPy here would be slow
+core.setup_variable = setup_variable  # type: ignore[attr-defined]  # (names core lacks)
+# DeZero adds cupy.ndarray; importing CuPy here would be slow
+core.array_types = (_np.ndarray,)  # type: ignore[attr-defined]
 del _name
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     # dezero_lite.as_dezero.install() after a plain `import dezero_lite`, without loading it always
     if name in ("as_dezero", "core_simple"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "__version__":
+        # pyproject.toml's version, as installed; read only when asked for, since
+        # importlib.metadata imports email, zipfile and more
+        global __version__
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            __version__ = version("dezero_lite")
+        except PackageNotFoundError:  # a source tree that was never installed
+            __version__ = "0+unknown"
+        return __version__
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

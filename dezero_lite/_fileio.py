@@ -3,6 +3,7 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Callable
 
 
 def _temp_names(folder, base):
@@ -32,7 +33,7 @@ def _fsync(path, flags=os.O_RDONLY):
         os.close(fd)
 
 
-def atomic_write(path, fill):
+def atomic_write(path: str | os.PathLike[str], fill: Callable[[str], object]) -> str:
     """Make path by calling fill(tmp) on a temporary file in the same folder, then renaming it.
 
     The rename replaces the old file in one step, after the data reached the disk

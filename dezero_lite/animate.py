@@ -9,9 +9,11 @@ import json
 import os
 import re
 import textwrap
+from typing import Any
 
 import numpy as np
 
+from dezero_lite.core import Variable
 from dezero_lite.graph import (
     DOT_TIMEOUT, GraphvizNotFoundError, _array_of, _check_timeout, _dot, _format_array, _is_constant,
     _run_dot, walk)
@@ -55,15 +57,15 @@ def _text(array, max_values):
 class BackwardAnimation:
     """The frames of one backward pass: DOT texts and a caption each; save() draws them."""
 
-    def __init__(self, frames, captions, timeout=DOT_TIMEOUT):
+    def __init__(self, frames: list[str], captions: list[str], timeout: float | None = DOT_TIMEOUT) -> None:
         self.frames = frames
         self.captions = captions
         self.timeout = timeout
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.frames)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<BackwardAnimation with %d frames>" % len(self.frames)
 
     def _sized_frames(self):
@@ -88,7 +90,7 @@ class BackwardAnimation:
             out.append(re.sub(r"(?m)^(v\d+|f\d+|legend) \[.*\];$", fix, text))
         return out
 
-    def svgs(self):
+    def svgs(self) -> list[str]:
         """Each frame as an SVG document (text)."""
         out = []
         for text in self._sized_frames():
@@ -96,7 +98,7 @@ class BackwardAnimation:
             out.append(svg[svg.index("<svg"):])
         return out
 
-    def pngs(self):
+    def pngs(self) -> list[bytes]:
         """Each frame as PNG bytes."""
         return [_run_dot(text, "png", self.timeout) for text in self._sized_frames()]
 
@@ -109,7 +111,7 @@ class BackwardAnimation:
         return ('<iframe srcdoc="%s" style="width: 100%%; height: 640px; border: 1px solid #ced4da">'
                 '</iframe>' % html.escape(page, quote=True))
 
-    def save(self, to_file):
+    def save(self, to_file: str | os.PathLike[str]) -> str:
         """Write to_file: .html (one page, works offline), .gif, or a folder ending in / for PNGs.
 
         Without Graphviz the frames' DOT text is written beside (name.dot) and
@@ -146,8 +148,9 @@ class BackwardAnimation:
         return to_file
 
 
-def animate_backward(output, to_file="backward.html", *, verbose=False, show_values=True,
-                     max_values=16, timeout=DOT_TIMEOUT, **options):
+def animate_backward(output: Variable, to_file: str | os.PathLike[str] | None = "backward.html", *,
+                     verbose: bool = False, show_values: bool = True, max_values: int = 16,
+                     timeout: float | None = DOT_TIMEOUT, **options: Any) -> BackwardAnimation:
     """Run output.backward(retain_grad=True), recording each step; draw it to to_file.
 
     Frame 0 shows the graph before backward with only the seed gradient; frame k shows the

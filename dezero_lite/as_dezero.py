@@ -16,6 +16,7 @@ import os
 import runpy
 import sys
 import warnings
+from types import ModuleType
 
 import dezero_lite
 
@@ -56,7 +57,7 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
 _finder = _AliasFinder()
 
 
-def real_dezero():
+def real_dezero() -> str | None:
     """Where a DeZero of its own is installed (its path), or None.
 
     Looks on sys.path directly, so the alias made by install() is not mistaken for it.
@@ -70,12 +71,12 @@ def real_dezero():
     return spec.origin or ", ".join(spec.submodule_search_locations or ()) or ALIAS
 
 
-def installed():
+def installed() -> bool:
     """True when `import dezero` gives dezero_lite."""
     return sys.modules.get(ALIAS) is dezero_lite
 
 
-def install(force=False):
+def install(force: bool = False) -> ModuleType:
     """Make `dezero` and every `dezero.X` import resolve to dezero_lite and dezero_lite.X.
 
     If a real DeZero is installed this raises RuntimeError and changes nothing, unless
@@ -101,7 +102,7 @@ def install(force=False):
     return dezero_lite
 
 
-def uninstall():
+def uninstall() -> None:
     """Undo install(): `import dezero` looks for a real DeZero again."""
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
@@ -118,7 +119,7 @@ Runs script.py as `python script.py args` would, with every `import dezero` and
 it is left alone unless --force is given."""
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     force = bool(argv) and argv[0] == "--force"
     if force:

@@ -3,6 +3,8 @@
 Ops live in functions.py, which imports this module and binds the operators to
 Variable; this module imports no op module.
 """
+from __future__ import annotations
+
 import contextlib
 import contextvars
 import functools
@@ -11,8 +13,17 @@ import itertools
 import operator
 import threading
 import weakref
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from typing import ParamSpec, TypeGuard, TypeVar
+
+    from dezero_lite._typing import Axis, Shape, VariableLike
+    P = ParamSpec("P")
+    R = TypeVar("R")
 
 # Context variables make every mode per thread and per async task: a no_grad()
 # in one thread never switches off graph building in another.
@@ -53,7 +64,7 @@ _to_restore = contextvars.ContextVar("to_restore", default=None)
 class using_config:
     """Set a Config mode inside a with block, or around each call of a decorated function."""
 
-    def __init__(self, name, value):
+    def __init__(self, name: str, value: bool) -> None:
         self._var, self._value = _setting(name), value
 
     def __enter__(self):
@@ -64,7 +75,7 @@ class using_config:
         _to_restore.set(rest)
         self._var.reset(token)
 
-    def __call__(self, func):
+    def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(func)
         def with_mode(*args, **kwargs):
             with self:
@@ -72,29 +83,37 @@ class using_config:
         return with_mode
 
 
-def no_grad(func=None):
+@overload
+def no_grad(func: None = None) -> using_config: ...
+@overload
+def no_grad(func: Callable[P, R]) -> Callable[P, R]: ...
+def no_grad(func: Callable[P, R] | None = None) -> using_config | Callable[P, R]:
     """Run forward passes without building a graph: `with no_grad():` or `@no_grad`."""
     mode = using_config("enable_backprop", False)
     return mode if func is None else mode(func)
 
 
-def test_mode(func=None):
+@overload
+def test_mode(func: None = None) -> using_config: ...
+@overload
+def test_mode(func: Callable[P, R]) -> Callable[P, R]: ...
+def test_mode(func: Callable[P, R] | None = None) -> using_config | Callable[P, R]:
     """Switch layers such as dropout to inference behaviour: `with test_mode():` or `@test_mode`."""
     mode = using_config("train", False)
     return mode if func is None else mode(func)
 
 
-def as_array(x):
+def as_array(x: np.ndarray | np.generic | float) -> np.ndarray:
     """Turn a number or NumPy scalar into an ndarray (0-dim stays an ndarray)."""
     return x if _is_array(x) else np.asarray(x)
 
 
-def as_variable(obj):
+def as_variable(obj: VariableLike) -> Variable:
     """Return obj if it is a Variable, else wrap it (numbers are turned into arrays)."""
     return obj if isinstance(obj, Variable) else Variable(as_array(obj))
 
 
-def _is_array(data):
+def _is_array(data: object) -> TypeGuard[np.ndarray]:
     return isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy")
 
 
@@ -110,12 +129,12 @@ def _check_plain(data):
 # pass; backward refuses a Function whose arrays were assigned after that.
 _write_clock = itertools.count(1)
 _last_write = 0
-_write_times = weakref.WeakKeyDictionary()   # variable -> time of its last write
+_write_times: weakref.WeakKeyDictionary[Variable, int] = weakref.WeakKeyDictionary()   # last writes
 _keep_copies = 0   # > 0 inside detect_changes()
 
 
 @contextlib.contextmanager
-def detect_changes():
+def detect_changes() -> Iterator[None]:
     """Inside this block every Function keeps a copy of the arrays it used, and backward
     refuses one whose arrays were changed in place since (`x.data[...] = v`, which no
     assignment check can see). It costs a copy of every array: use it to hunt a bug.
@@ -135,7 +154,7 @@ class Variable:
     __slots__ = ("_data", "name", "grad", "creator", "generation", "__weakref__")
     __array_priority__ = 200
 
-    def __init__(self, data, name=None):
+    def __init__(self, data: np.ndarray | None, name: str | None = None) -> None:
         if data is not None and not _is_array(data):
             value = data.item() if isinstance(data, np.generic) else data
             raise TypeError(
@@ -164,40 +183,40 @@ class Variable:
     data = property(operator.attrgetter("_data"), _set_data)
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return self._data.shape
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return self._data.ndim
 
     @property
-    def size(self):
+    def size(self) -> int:
         return self._data.size
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         return self._data.dtype
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.data)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.data is None:
             return "variable(None)"
         return "variable(" + str(self.data).replace("\n", "\n" + " " * 9) + ")"
 
-    def set_creator(self, func):
+    def set_creator(self, func: Function) -> None:
         self.creator = func
         self.generation = func.generation + 1
 
-    def cleargrad(self):
+    def cleargrad(self) -> None:
         self.grad = None
 
-    def unchain(self):
+    def unchain(self) -> None:
         self.creator = None
 
-    def unchain_backward(self):
+    def unchain_backward(self) -> None:
         """Cut every link behind this variable so the graph behind it can be freed."""
         if self.creator is None:
             return
@@ -209,21 +228,21 @@ class Variable:
                     funcs.append(x.creator)
                 x.unchain()
 
-    def detach(self):
+    def detach(self) -> Variable:
         """A new leaf sharing this variable's data, outside any graph."""
         return Variable(self.data, self.name)
 
-    def to_cpu(self):
+    def to_cpu(self) -> None:
         from dezero_lite import cuda
         if self._data is not None and cuda.as_numpy(self._data) is not self._data:
             self.data = cuda.as_numpy(self._data)
 
-    def to_gpu(self):
+    def to_gpu(self) -> None:
         from dezero_lite import cuda
         if self._data is not None:
             self.data = cuda.as_cupy(self._data)
 
-    def backward(self, retain_grad=False, create_graph=False):
+    def backward(self, retain_grad: bool = False, create_graph: bool = False) -> None:
         """Back-propagate from this variable, adding to the .grad of the leaves it reaches.
 
         The seed is a .grad you set on this variable yourself (it is used up), else
@@ -241,10 +260,32 @@ class Variable:
                 var.grad = gx if var.grad is None else var.grad + gx
                 _stored_grads[var] = var.grad
 
+    if TYPE_CHECKING:
+        # For type checkers only: the attributes, and the operators and methods that
+        # functions.py binds to Variable from its table at import time.
+        _data: Any   # an ndarray (None in a Parameter whose shape is not known yet)
+        name: str | None
+        grad: Variable | None
+        creator: Function | None
+        generation: int
+
+        def _op(self, other: VariableLike) -> Variable: ...
+        __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _op
+        __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = _op
+        matmul = dot = _op
+        def __neg__(self) -> Variable: ...
+        def __getitem__(self, slices: Any) -> Variable: ...
+        def reshape(self, *shape: Shape) -> Variable: ...
+        def transpose(self, *axes: int | Sequence[int] | None) -> Variable: ...
+        @property
+        def T(self) -> Variable: ...
+        def sum(self, axis: Axis = None, keepdims: bool = False) -> Variable: ...
+        mean = max = min = sum
+
 
 # The gradients that backward left in .grad (so that they are not taken for
 # seeds), and a lock that keeps threads from losing each other's additions.
-_stored_grads = weakref.WeakKeyDictionary()
+_stored_grads: weakref.WeakKeyDictionary[Variable, Variable] = weakref.WeakKeyDictionary()
 _grad_lock = threading.Lock()
 
 
@@ -261,7 +302,10 @@ class Constant(Variable):
     __slots__ = ()
 
 
-def grad(outputs, inputs, grad_outputs=None, create_graph=False):
+def grad(outputs: Variable | Sequence[Variable], inputs: Variable | Sequence[Variable],
+         grad_outputs: (VariableLike | list[VariableLike | None]
+                        | tuple[VariableLike | None, ...] | None) = None,
+         create_graph: bool = False) -> tuple[Variable | None, ...]:
     """Gradients of outputs with respect to inputs, as a tuple; no .grad is touched.
 
     Like torch.autograd.grad: grad_outputs (one per output) defaults to ones; an
@@ -276,7 +320,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False):
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; "
                          f"give one per output (None stands for ones)")
-    seeds = {}
+    seeds: dict[Variable, Variable] = {}
     for y, gy in zip(outputs, grad_outputs):
         gy = _seed(y, gy)
         seeds[y] = gy if y not in seeds else seeds[y] + gy
@@ -414,7 +458,7 @@ def _check_unchanged(f):
 
 
 # Set by functions.py (core imports no op): gx in the dtype of x, by a differentiable cast.
-cast_like = None
+cast_like: Callable[[Variable, Variable], Variable] | None = None
 
 
 def _new_variable(data):
@@ -476,12 +520,12 @@ class Function:
     """
 
     generation = 0
-    inputs = ()
-    outputs = ()
-    forward_time = 0
-    copies = None   # the arrays it used, kept under detect_changes()
+    inputs: tuple[Variable, ...] = ()
+    outputs: Sequence[weakref.ref[Variable]] = ()
+    forward_time: float = 0
+    copies: list[np.ndarray] | None = None   # the arrays it used, kept under detect_changes()
 
-    def __call__(self, *inputs):
+    def __call__(self, *inputs: Any) -> Any:   # Variables, arrays, numbers -> Variable (a list if several)
         if _arrays_only.get():
             return self._forward_arrays(inputs)
         # Arrays and numbers become Constants; the loop keeps the common all-Variable call cheap.
@@ -547,10 +591,10 @@ class Function:
             raise _naming(self, e) from None
         return list(ys) if type(ys) is tuple else ys
 
-    def forward(self, *xs):
+    def forward(self, *xs: Any) -> np.ndarray | tuple[np.ndarray, ...]:   # Any: ops name their own
         raise NotImplementedError(f"{type(self).__name__} has no forward")
 
-    def backward(self, *gys):
+    def backward(self, *gys: Any) -> Variable | tuple[Variable | None, ...] | None:
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
 

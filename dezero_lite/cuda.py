@@ -1,7 +1,12 @@
 """GPU support through CuPy, which is optional: without it everything runs on NumPy."""
 import importlib.util
+from types import ModuleType
+from typing import Any
 
 import numpy as np
+
+from dezero_lite._typing import VariableLike
+from dezero_lite.core import Variable
 
 # DeZero's flag; found without importing CuPy, so that importing the package stays cheap.
 gpu_enable = importlib.util.find_spec("cupy") is not None
@@ -21,15 +26,14 @@ def _is_cupy(x):
     return type(x).__module__.startswith("cupy")
 
 
-def get_array_module(x):
+def get_array_module(x: Any) -> ModuleType:
     """numpy, or cupy when x lives on the GPU."""
     data = getattr(x, "data", x) if not isinstance(x, np.ndarray) else x
     return _cupy() if _is_cupy(data) else np
 
 
-def as_numpy(x):
+def as_numpy(x: VariableLike) -> np.ndarray:
     """x (a Variable, number or array) as a NumPy array."""
-    from dezero_lite.core import Variable
     if isinstance(x, Variable):
         x = x.data
     if _is_cupy(x):
@@ -37,9 +41,8 @@ def as_numpy(x):
     return np.asarray(x)
 
 
-def as_cupy(x):
+def as_cupy(x: VariableLike) -> Any:
     """x (a Variable, number or array) as a CuPy array; needs CuPy."""
-    from dezero_lite.core import Variable
     if isinstance(x, Variable):
         x = x.data
     return _cupy().asarray(x)

@@ -1,10 +1,17 @@
 """Mini-batches from a Dataset: DataLoader (shuffled) and SeqDataLoader (for recurrent nets)."""
+from __future__ import annotations
+
 import importlib.util
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dezero_lite.datasets import Dataset
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 # DeZero's flag: is Pillow installed (found without importing it, to keep imports cheap)
 pil_available = importlib.util.find_spec("PIL") is not None
@@ -17,7 +24,8 @@ class DataLoader:
     (so np.random.seed works as in DeZero) or from a private one when `seed` is given.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=True, gpu=False, seed=None):
+    def __init__(self, dataset: Dataset | Sequence[Any], batch_size: int, shuffle: bool = True,
+                 gpu: bool = False, seed: int | None = None) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
             raise ValueError(f"{type(self).__name__}: batch_size must be a positive int, "
@@ -34,10 +42,10 @@ class DataLoader:
         self.max_iter = math.ceil(self.data_size / self.batch_size)
         self.reset()
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.max_iter
 
-    def reset(self):
+    def reset(self) -> None:
         """Start a new epoch: rewind and, when shuffling, draw a new order."""
         self.iteration = 0
         if not self.shuffle:
@@ -47,12 +55,12 @@ class DataLoader:
         else:
             self.index = np.random.permutation(self.data_size)
 
-    def __iter__(self):
+    def __iter__(self) -> Self:
         if self.iteration > 0:  # a loop left early: the next loop is a fresh epoch
             self.reset()
         return self
 
-    def __next__(self):
+    def __next__(self) -> tuple[Any, Any]:
         if self.iteration >= self.max_iter:
             self.reset()
             raise StopIteration
@@ -61,7 +69,7 @@ class DataLoader:
         self.iteration += 1
         return batch
 
-    def next(self):
+    def next(self) -> tuple[Any, Any]:
         return self.__next__()
 
     def _gather(self, indices):
@@ -82,10 +90,10 @@ class DataLoader:
             t = None if t is None else cuda.as_cupy(t)
         return x, t
 
-    def to_cpu(self):
+    def to_cpu(self) -> None:
         self.gpu = False
 
-    def to_gpu(self):
+    def to_gpu(self) -> None:
         self.gpu = True
 
 
@@ -96,14 +104,14 @@ class SeqDataLoader(DataLoader):
     an epoch has N // batch_size batches, so no stretch runs into the next one.
     """
 
-    def __init__(self, dataset, batch_size, gpu=False):
+    def __init__(self, dataset: Dataset | Sequence[Any], batch_size: int, gpu: bool = False) -> None:
         super().__init__(dataset, batch_size, shuffle=False, gpu=gpu)
         if self.data_size < self.batch_size:
             raise ValueError(f"SeqDataLoader needs at least batch_size={batch_size} items, "
                              f"the data set has {self.data_size}")
         self.max_iter = self.data_size // self.batch_size
 
-    def __next__(self):
+    def __next__(self) -> tuple[Any, Any]:
         if self.iteration >= self.max_iter:
             self.reset()
             raise StopIteration

@@ -7,6 +7,8 @@ import struct
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -22,20 +24,22 @@ class _Default:
 
 # the default transform of a data set; transform=None means none at all, as in DeZero
 DEFAULT = _Default()
+Transform: TypeAlias = Callable[[Any], Any]  # what transform= and target_transform= take
 
 
 class Dataset:
     """An indexable set of (x, t) pairs; subclasses fill `data` and `label` in `prepare()`."""
 
-    def __init__(self, train=True, transform=None, target_transform=None):
+    def __init__(self, train: bool = True, transform: Transform | None = None,
+                 target_transform: Transform | None = None) -> None:
         self.train = train
         self.transform = transform
         self.target_transform = target_transform
-        self.data = None
-        self.label = None
+        self.data: Any = None  # an ndarray in every data set here
+        self.label: Any = None
         self.prepare()
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
         if not isinstance(index, (int, np.integer)):
             raise TypeError(f"{type(self).__name__} is indexed by one int, got "
                             f"{type(index).__name__}; use a DataLoader for batches")
@@ -49,18 +53,18 @@ class Dataset:
             t = self.target_transform(t)
         return x, t
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.data)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         shape = getattr(self.data, "shape", None)
         return f"{type(self).__name__}(train={self.train}, len={len(self)}, data shape={shape})"
 
-    def prepare(self):
+    def prepare(self) -> None:
         pass
 
 
-def get_spiral(train=True):
+def get_spiral(train: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Three interleaved spiral arms in 2-D, 100 points each, shuffled; (x float32, t int32)."""
     rng = np.random.default_rng(1984 if train else 2020)
     num_data, num_class = 100, 3
@@ -76,14 +80,14 @@ def get_spiral(train=True):
 class Spiral(Dataset):
     """300 points on three spiral arms, label = arm (0, 1, 2); train and test use other seeds."""
 
-    def prepare(self):
+    def prepare(self) -> None:
         self.data, self.label = get_spiral(self.train)
 
 
 class SinCurve(Dataset):
     """Next-value prediction on a noisy sine (train) or a clean cosine (test), 999 steps."""
 
-    def prepare(self):
+    def prepare(self) -> None:
         num_data = 1000
         x = np.linspace(0, 2 * np.pi, num_data)
         if self.train:
@@ -108,14 +112,15 @@ _GATE_TARGETS = {
 class LogicGate(Dataset):
     """The four inputs [[0,0],[0,1],[1,0],[1,1]] with the truth table of 'and', 'or', 'nand' or 'xor'."""
 
-    def __init__(self, gate, train=True, transform=None, target_transform=None):
+    def __init__(self, gate: str, train: bool = True, transform: Transform | None = None,
+                 target_transform: Transform | None = None) -> None:
         key = str(gate).lower()
         if key not in _GATE_TARGETS:
             raise ValueError(f"unknown gate {gate!r}; choose one of {sorted(_GATE_TARGETS)}")
         self.gate = key
         super().__init__(train, transform, target_transform)
 
-    def prepare(self):
+    def prepare(self) -> None:
         self.data = _GATE_INPUTS.copy()
         self.label = np.array(_GATE_TARGETS[self.gate], dtype=np.float64).reshape(-1, 1)
 
@@ -123,7 +128,7 @@ class LogicGate(Dataset):
 class LinearRegressionData(Dataset):
     """x = [1..5], t = x + 1 as float64 column vectors: fit W = 1, b = 1."""
 
-    def prepare(self):
+    def prepare(self) -> None:
         self.data = np.arange(1.0, 6.0).reshape(-1, 1)
         self.label = self.data + 1.0
 
@@ -131,7 +136,7 @@ class LinearRegressionData(Dataset):
 class LogisticRegressionData(Dataset):
     """x = [2, 4, ..., 20], t = six 0s then four 1s, float64 column vectors."""
 
-    def prepare(self):
+    def prepare(self) -> None:
         self.data = np.arange(2.0, 21.0, 2.0).reshape(-1, 1)
         self.label = np.array([0.0] * 6 + [1.0] * 4).reshape(-1, 1)
 
@@ -142,7 +147,8 @@ class Digits(Dataset):
     A fixed seeded split puts 80% in train and the rest in test.
     """
 
-    def __init__(self, train=True, transform=None, target_transform=None, seed=0, test_ratio=0.2):
+    def __init__(self, train: bool = True, transform: Transform | None = None,
+                 target_transform: Transform | None = None, seed: int = 0, test_ratio: float = 0.2) -> None:
         ratio_ok = not isinstance(test_ratio, bool) and isinstance(test_ratio, (int, float, np.floating)) \
             and 0 < test_ratio < 1
         if not ratio_ok:
@@ -154,7 +160,7 @@ class Digits(Dataset):
         self.test_ratio = test_ratio
         super().__init__(train, transform, target_transform)
 
-    def prepare(self):
+    def prepare(self) -> None:
         try:
             from sklearn.datasets import load_digits
         except ImportError:
@@ -203,7 +209,7 @@ def _damaged_gzip(path, e):
     return ValueError(f"{path} is not a readable IDX file: the gzip stream is damaged ({e})")
 
 
-def idx_shape(path):
+def idx_shape(path: str | os.PathLike[str]) -> tuple[int, ...]:
     """The shape an IDX file's header declares, read without decompressing the data."""
     try:
         with _open_idx(path) as f:
@@ -212,7 +218,7 @@ def idx_shape(path):
         raise _damaged_gzip(path, e) from None
 
 
-def load_idx(path, max_bytes=1 << 30):
+def load_idx(path: str | os.PathLike[str], max_bytes: int = 1 << 30) -> np.ndarray:
     """Read an IDX file (plain or gzipped) into an ndarray, checking its magic number and size.
 
     The size the header declares is checked (with Python integers, which cannot overflow)
@@ -281,12 +287,13 @@ class MNIST(Dataset):
     `transform=None` gives as it is (as in DeZero).
     """
 
-    def __init__(self, train=True, transform=DEFAULT, target_transform=None):
-        if transform is DEFAULT:
+    def __init__(self, train: bool = True, transform: Transform | _Default | None = DEFAULT,
+                 target_transform: Transform | None = None) -> None:
+        if isinstance(transform, _Default):
             transform = Compose([Flatten(), ToFloat(), Normalize(0.0, 255.0)])
         super().__init__(train, transform, target_transform)
 
-    def prepare(self):
+    def prepare(self) -> None:
         prefix = "train" if self.train else "t10k"
         images = f"{prefix}-images-idx3-ubyte.gz"
         labels = f"{prefix}-labels-idx1-ubyte.gz"
@@ -296,7 +303,7 @@ class MNIST(Dataset):
         self.label = t.astype(np.int32)
 
     @staticmethod
-    def labels():
+    def labels() -> dict[int, str]:
         return {i: str(i) for i in range(10)}
 
 
@@ -305,7 +312,7 @@ def _cache_npz_path(filename, train):
     return cache_dir() / (name + (".train.npz" if train else ".test.npz"))
 
 
-def save_cache_npz(data, label, filename, train=False):
+def save_cache_npz(data: np.ndarray, label: np.ndarray, filename: str, train: bool = False) -> str:
     """Keep arrays made from a download as <cache>/<file name>.train.npz (or .test.npz); returns the path.
 
     The file is written under a temporary name and renamed, so it is whole or absent.
@@ -320,7 +327,7 @@ def _write_npz(tmp, **arrays):
         np.savez_compressed(f, **arrays)
 
 
-def load_cache_npz(filename, train=False):
+def load_cache_npz(filename: str, train: bool = False) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(data, label) saved by save_cache_npz, or (None, None) when there is none or it is damaged."""
     path = _cache_npz_path(filename, train)
     if not path.is_file():
@@ -386,12 +393,13 @@ class CIFAR10(Dataset):
     train_files = {f"data_batch_{i}.bin": 10000 for i in range(1, 6)}
     test_files = {"test_batch.bin": 10000}
 
-    def __init__(self, train=True, transform=DEFAULT, target_transform=None):
-        if transform is DEFAULT:
+    def __init__(self, train: bool = True, transform: Transform | _Default | None = DEFAULT,
+                 target_transform: Transform | None = None) -> None:
+        if isinstance(transform, _Default):
             transform = Compose([ToFloat(), Normalize(127.5, 127.5)])
         super().__init__(train, transform, target_transform)
 
-    def prepare(self):
+    def prepare(self) -> None:
         counts = self.train_files if self.train else self.test_files
         n = sum(counts.values())
         self.data, self.label = load_cache_npz(self.url, self.train)
@@ -415,7 +423,7 @@ class CIFAR10(Dataset):
         return rows[:, 0].astype(np.int32)
 
     @staticmethod
-    def labels():
+    def labels() -> dict[int, str]:
         return dict(enumerate(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
                                "horse", "ship", "truck"]))
 
@@ -443,13 +451,14 @@ class CIFAR100(CIFAR10):
     train_files = {"train.bin": 50000}
     test_files = {"test.bin": 10000}
 
-    def __init__(self, train=True, transform=DEFAULT, target_transform=None, label_type="fine"):
+    def __init__(self, train: bool = True, transform: Transform | _Default | None = DEFAULT,
+                 target_transform: Transform | None = None, label_type: str = "fine") -> None:
         if label_type not in ("fine", "coarse"):
             raise ValueError(f"label_type must be 'fine' or 'coarse', got {label_type!r}")
         self.label_type = label_type
         super().__init__(train, transform, target_transform)
 
-    def prepare(self):
+    def prepare(self) -> None:
         super().prepare()
         if self.label.ndim == 2:  # the cache keeps both kinds of label
             self.label = self.label[:, 1 if self.label_type == "fine" else 0]
@@ -458,7 +467,7 @@ class CIFAR100(CIFAR10):
         return rows[:, :2].astype(np.int32)
 
     @staticmethod
-    def labels(label_type="fine"):
+    def labels(label_type: str = "fine") -> dict[int, str]:
         if label_type not in ("fine", "coarse"):
             raise ValueError(f"label_type must be 'fine' or 'coarse', got {label_type!r}")
         return dict(enumerate(_CIFAR100_FINE if label_type == "fine" else _CIFAR100_COARSE))
@@ -487,12 +496,12 @@ def _read_imagenet_labels(path):
 class ImageNet(Dataset):
     """Only the class names of ImageNet: `ImageNet.labels()` (the images are not downloadable)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise NotImplementedError("the ImageNet images cannot be downloaded automatically; "
                                   "ImageNet.labels() gives the names of its 1000 classes")
 
     @staticmethod
-    def labels():
+    def labels() -> dict[int, str]:
         """{class id: name} for the 1000 ImageNet classes (as VGG16 and ResNet predict them)."""
         path = get_file(IMAGENET_LABELS_URL, "imagenet1000_clsidx_to_labels.txt",
                         check=_read_imagenet_labels)
@@ -519,11 +528,11 @@ class Shakespear(Dataset):
     first appearance, as DeZero does). DeZero's spelling of the name is kept.
     """
 
-    def prepare(self):
+    def prepare(self) -> None:
         path = get_file(SHAKESPEAR_URL, "shakespear.txt", check=_check_shakespeare)
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        self.char_to_id = {}
+        self.char_to_id: dict[str, int] = {}
         for c in text:
             self.char_to_id.setdefault(c, len(self.char_to_id))
         self.id_to_char = {i: c for c, i in self.char_to_id.items()}

@@ -5,14 +5,17 @@ differentiated again (create_graph=True). The operators of Variable are bound
 in one table at the end of this module.
 """
 import builtins
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 
 from dezero_lite import core, utils
+from dezero_lite._typing import Axis, Shape, VariableLike
 from dezero_lite.core import Config, Constant, Function, Variable, as_array
 
 
-def _input(x):
+def _input(x: VariableLike) -> Variable:
     """A Variable as it is; an array or number as a Constant (it needs no gradient)."""
     return x if isinstance(x, Variable) else Constant(as_array(x))
 
@@ -99,7 +102,7 @@ class Add(Function):
         return _unbroadcast(self, gy, gy)
 
 
-def add(x0, x1):
+def add(x0: VariableLike, x1: VariableLike) -> Variable:
     """x0 + x1"""
     return Add()(x0, x1)
 
@@ -112,12 +115,12 @@ class Sub(Function):
         return _unbroadcast(self, gy, -gy)
 
 
-def sub(x0, x1):
+def sub(x0: VariableLike, x1: VariableLike) -> Variable:
     """x0 - x1"""
     return Sub()(x0, x1)
 
 
-def rsub(x0, x1):
+def rsub(x0: VariableLike, x1: VariableLike) -> Variable:
     """x1 - x0 (the reflected form of sub)"""
     return Sub()(x1, x0)
 
@@ -134,7 +137,7 @@ class Mul(Function):
         return _unbroadcast(self, gx0, gx1)
 
 
-def mul(x0, x1):
+def mul(x0: VariableLike, x1: VariableLike) -> Variable:
     """x0 * x1"""
     return Mul()(x0, x1)
 
@@ -149,12 +152,12 @@ class Div(Function):
         return _unbroadcast(self, gx0, None if type(x1) is Constant else -gx0 * x0 / x1)
 
 
-def div(x0, x1):
+def div(x0: VariableLike, x1: VariableLike) -> Variable:
     """x0 / x1"""
     return Div()(x0, x1)
 
 
-def rdiv(x0, x1):
+def rdiv(x0: VariableLike, x1: VariableLike) -> Variable:
     """x1 / x0 (the reflected form of div)"""
     return Div()(x1, x0)
 
@@ -167,7 +170,7 @@ class Neg(Function):
         return -gy
 
 
-def neg(x):
+def neg(x: VariableLike) -> Variable:
     """-x"""
     return Neg()(x)
 
@@ -204,14 +207,14 @@ class PowVar(Function):
         return _unbroadcast(self, gx0, gx1)
 
 
-def pow(x, c):
+def pow(x: VariableLike, c: VariableLike) -> Variable:
     """x ** c; differentiable in c too when c is a Variable."""
     if isinstance(c, Variable):
         return PowVar()(x, c)
     return Pow(c)(x)
 
 
-def rpow(x, c):
+def rpow(x: VariableLike, c: VariableLike) -> Variable:
     """c ** x (the reflected form of pow)"""
     return PowVar()(c, x)
 
@@ -225,7 +228,7 @@ class Square(Function):
         return 2 * x * gy
 
 
-def square(x):
+def square(x: VariableLike) -> Variable:
     """x ** 2"""
     return Square()(x)
 
@@ -240,7 +243,7 @@ class Exp(Function):
         return gy * self.outputs[0]()
 
 
-def exp(x):
+def exp(x: VariableLike) -> Variable:
     """e ** x"""
     return Exp()(x)
 
@@ -254,7 +257,7 @@ class Log(Function):
         return gy / x
 
 
-def log(x):
+def log(x: VariableLike) -> Variable:
     """natural logarithm"""
     return Log()(x)
 
@@ -268,7 +271,7 @@ class Sin(Function):
         return gy * cos(x)
 
 
-def sin(x):
+def sin(x: VariableLike) -> Variable:
     """sine"""
     return Sin()(x)
 
@@ -282,7 +285,7 @@ class Cos(Function):
         return gy * -sin(x)
 
 
-def cos(x):
+def cos(x: VariableLike) -> Variable:
     """cosine"""
     return Cos()(x)
 
@@ -296,7 +299,7 @@ class Tanh(Function):
         return gy * (1 - y * y)
 
 
-def tanh(x):
+def tanh(x: VariableLike) -> Variable:
     """hyperbolic tangent"""
     return Tanh()(x)
 
@@ -311,7 +314,7 @@ class Sigmoid(Function):
         return gy * y * (1 - y)
 
 
-def sigmoid(x):
+def sigmoid(x: VariableLike) -> Variable:
     """1 / (1 + e ** -x)"""
     return Sigmoid()(x)
 
@@ -325,7 +328,7 @@ class ReLU(Function):
         return gy * (x.data > 0)
 
 
-def relu(x):
+def relu(x: VariableLike) -> Variable:
     """max(x, 0)"""
     return ReLU()(x)
 
@@ -342,7 +345,7 @@ class LeakyReLU(Function):
         return gy * np.where(x.data > 0, 1, self.slope).astype(gy.dtype)
 
 
-def leaky_relu(x, slope=0.2):
+def leaky_relu(x: VariableLike, slope: float = 0.2) -> Variable:
     """x where x > 0, else slope * x"""
     return LeakyReLU(slope)(x)
 
@@ -359,7 +362,7 @@ class Clip(Function):
         return gy * ((x.data >= self.x_min) & (x.data <= self.x_max))
 
 
-def clip(x, x_min, x_max):
+def clip(x: VariableLike, x_min: float | None, x_max: float | None) -> Variable:
     """x limited to [x_min, x_max] (a bound of None means no limit on that side)"""
     return Clip(-np.inf if x_min is None else x_min, np.inf if x_max is None else x_max)(x)
 
@@ -382,7 +385,7 @@ class Reshape(Function):
         return reshape(gy, self.inputs[0].shape)
 
 
-def reshape(x, shape):
+def reshape(x: VariableLike, shape: Shape) -> Variable:
     """x with a new shape (one axis may be -1)"""
     shape = _shape("reshape", shape)
     if isinstance(x, Variable) and x.shape == shape:
@@ -408,7 +411,7 @@ class Transpose(Function):
         return transpose(gy, tuple(np.argsort([a % n for a in self.axes])))
 
 
-def transpose(x, axes=None):
+def transpose(x: VariableLike, axes: Sequence[int] | None = None) -> Variable:
     """x with its axes reversed, or permuted by axes"""
     return Transpose(None if axes is None else tuple(axes))(x)
 
@@ -477,12 +480,12 @@ class GetItemGrad(Function):
         return get_item(ggx, self.slices)
 
 
-def get_item(x, slices):
+def get_item(x: VariableLike, slices: Any) -> Variable:
     """x[slices], basic or fancy indexing"""
     return GetItem(slices)(x)
 
 
-def expand_dims(x, axis):
+def expand_dims(x: VariableLike, axis: int | tuple[int, ...]) -> Variable:
     """x with a new axis of length 1 at position axis"""
     x = _input(x)
     axis = _axis("expand_dims", axis)
@@ -490,7 +493,7 @@ def expand_dims(x, axis):
     return reshape(x, np.expand_dims(x.data, axis).shape)
 
 
-def flatten(x):
+def flatten(x: VariableLike) -> Variable:
     """x reshaped to (batch, features)"""
     x = _input(x)
     if x.ndim == 0:
@@ -513,7 +516,7 @@ class BroadcastTo(Function):
         return sum_to(gy, self.inputs[0].shape)
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x: VariableLike, shape: Shape) -> Variable:
     """x repeated along new or length-1 axes to shape"""
     shape = _shape("broadcast_to", shape)
     if isinstance(x, Variable) and x.shape == shape:
@@ -532,7 +535,7 @@ class SumTo(Function):
         return broadcast_to(gy, self.inputs[0].shape)
 
 
-def sum_to(x, shape):
+def sum_to(x: VariableLike, shape: Shape) -> Variable:
     """x summed down to shape (the adjoint of broadcast_to)"""
     shape = _shape("sum_to", shape)
     if isinstance(x, Variable) and x.shape == shape:
@@ -555,12 +558,12 @@ class Sum(Function):
         return broadcast_to(gy, x.shape)
 
 
-def sum(x, axis=None, keepdims=False):
+def sum(x: VariableLike, axis: Axis = None, keepdims: bool = False) -> Variable:
     """sum of the elements, over all axes or the given ones"""
     return Sum(axis, keepdims)(x)
 
 
-def mean(x, axis=None, keepdims=False):
+def mean(x: VariableLike, axis: Axis = None, keepdims: bool = False) -> Variable:
     """arithmetic mean, over all axes or the given ones"""
     x = _input(x)
     axis = _axis("mean", axis)
@@ -595,12 +598,12 @@ class Min(Max):
         return _reduce("min", np.min, x, self.axis, self.keepdims)
 
 
-def max(x, axis=None, keepdims=False):
+def max(x: VariableLike, axis: Axis = None, keepdims: bool = False) -> Variable:
     """largest element, over all axes or the given ones"""
     return Max(axis, keepdims)(x)
 
 
-def min(x, axis=None, keepdims=False):
+def min(x: VariableLike, axis: Axis = None, keepdims: bool = False) -> Variable:
     """smallest element, over all axes or the given ones"""
     return Min(axis, keepdims)(x)
 
@@ -629,7 +632,7 @@ class MatMul(Function):
         return _unbroadcast(self, gx, gW)
 
 
-def matmul(x, W):
+def matmul(x: VariableLike, W: VariableLike) -> Variable:
     """matrix product x @ W (a 1-d operand is a row on the left, a column on the right)"""
     x, W = _input(x), _input(W)
     if x.ndim != 1 and W.ndim != 1:
@@ -640,7 +643,7 @@ def matmul(x, W):
                    + (y.shape[-1:] if W.ndim > 1 else ()))
 
 
-def linear(x, W, b=None):
+def linear(x: VariableLike, W: VariableLike, b: VariableLike | None = None) -> Variable:
     """x @ W + b"""
     y = matmul(x, W)
     if b is None:
@@ -677,7 +680,7 @@ class Softmax(Function):
         return gx - y * sum(gx, axis=self.axis, keepdims=True)
 
 
-def softmax(x, axis=1):
+def softmax(x: VariableLike, axis: Axis = 1) -> Variable:
     """exp(x) / sum(exp(x)) along axis, without overflow"""
     return Softmax(axis)(x)
 
@@ -696,7 +699,7 @@ class LogSoftmax(Function):
         return gy - exp(y) * sum(gy, axis=self.axis, keepdims=True)
 
 
-def log_softmax(x, axis=1):
+def log_softmax(x: VariableLike, axis: Axis = 1) -> Variable:
     """log(softmax(x)) computed without overflow"""
     return LogSoftmax(axis)(x)
 
@@ -708,7 +711,7 @@ def _target_like(t, x):
     return as_array(t).astype(x.dtype, copy=False)
 
 
-def mean_squared_error(x0, x1):
+def mean_squared_error(x0: VariableLike, x1: VariableLike) -> Variable:
     """sum((x0 - x1) ** 2) / len(x0 - x1), as in DeZero"""
     x0, x1 = _target_like(x0, x1), _target_like(x1, x0)
     _same_shape("mean_squared_error", x0, x1)
@@ -758,7 +761,7 @@ class SoftmaxCrossEntropy(Function):
         return (softmax(x) - onehot) * (gy / n), None
 
 
-def softmax_cross_entropy(x, t):
+def softmax_cross_entropy(x: VariableLike, t: VariableLike) -> Variable:
     """mean over rows of -log softmax(x)[t] for scores x (N, C) and labels t (N,)"""
     return SoftmaxCrossEntropy()(x, t)
 
@@ -782,11 +785,11 @@ class SigmoidCrossEntropy(Function):
         return (sigmoid(x) - t) * (gy / n), None
 
 
-def sigmoid_cross_entropy(x, t):
+def sigmoid_cross_entropy(x: VariableLike, t: VariableLike) -> Variable:
     """binary cross-entropy of sigmoid(x) against targets t, from the scores x"""
     x = _input(x)
     _floating("sigmoid_cross_entropy", x)
-    t = _target_like(t.data if isinstance(t, Variable) else t, x)
+    t = cast(np.ndarray, _target_like(t.data if isinstance(t, Variable) else t, x))  # (an array now)
     if np.size(t) != x.size:
         raise ValueError(f"sigmoid_cross_entropy: {x.size} scores of shape {x.shape} but "
                          f"{np.size(t)} targets of shape {np.shape(t)}; give one target per score")
@@ -794,7 +797,7 @@ def sigmoid_cross_entropy(x, t):
     return SigmoidCrossEntropy()(x, np.reshape(t, x.shape))
 
 
-def binary_cross_entropy(p, t, eps=1e-15):
+def binary_cross_entropy(p: VariableLike, t: VariableLike, eps: float = 1e-15) -> Variable:
     """-mean(t log p + (1 - t) log(1 - p)) for probabilities p"""
     p = _input(p)
     _floating("binary_cross_entropy", p, "probabilities")
@@ -807,7 +810,7 @@ def binary_cross_entropy(p, t, eps=1e-15):
     return -mean(t * log(p) + (1 - t) * log(1 - p))
 
 
-def accuracy(y, t):
+def accuracy(y: VariableLike, t: VariableLike) -> Variable:
     """fraction of rows whose highest score is at the label (no gradient)"""
     y, t = _input(y), _input(t)
     if y.ndim != 2 or len(y) == 0 or y.shape[1] == 0:
@@ -819,7 +822,7 @@ def accuracy(y, t):
     return Variable(as_array((pred == t.data).mean()))
 
 
-def dropout(x, dropout_ratio=0.5):
+def dropout(x: VariableLike, dropout_ratio: float = 0.5) -> Variable:
     """in training, zero each element with probability dropout_ratio and rescale"""
     if isinstance(dropout_ratio, bool) or not isinstance(dropout_ratio, (int, float, np.number)) \
             or not 0 <= dropout_ratio < 1:
@@ -938,7 +941,8 @@ class BatchNorm(Function):
         return _unbroadcast(self, gx * (reshape(gamma, shape) * inv_std), ggamma, gbeta)
 
 
-def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
+def batch_norm(x: VariableLike, gamma: VariableLike, beta: VariableLike, mean: np.ndarray | Variable,
+               var: np.ndarray | Variable, decay: float = 0.9, eps: float = 2e-5) -> Variable:
     """gamma * (x - mean) / sqrt(var + eps) + beta per channel (axis 1), over batch (and H, W)"""
     return BatchNorm(mean, var, decay, eps)(x, gamma, beta)
 
@@ -948,7 +952,7 @@ batch_nrom = batch_norm  # DeZero's public spelling
 
 # Embeddings
 
-def embed_id(x, W):
+def embed_id(x: VariableLike, W: Variable | np.ndarray) -> Variable:
     """W[x]: row x of the table W for every integer id in x (any shape); repeated rows sum their gradient"""
     ids = np.asarray(x.data if isinstance(x, Variable) else x)
     if ids.dtype.kind not in "iu":
@@ -964,18 +968,18 @@ def embed_id(x, W):
 
 # The long way round: what the book writes before the fused ops, kept readable.
 
-def linear_simple(x, W, b=None):
+def linear_simple(x: VariableLike, W: VariableLike, b: VariableLike | None = None) -> Variable:
     """x @ W + b from matmul and add"""
     t = matmul(x, W)
     return t if b is None else t + b
 
 
-def sigmoid_simple(x):
+def sigmoid_simple(x: VariableLike) -> Variable:
     """1 / (1 + exp(-x)) from exp and division"""
     return 1 / (1 + exp(-_input(x)))
 
 
-def softmax_simple(x, axis=1):
+def softmax_simple(x: VariableLike, axis: Axis = 1) -> Variable:
     """exp(x) / sum(exp(x)) from exp, sum and division"""
     x, axis = _input(x), _axis("softmax_simple", axis)
     _floating("softmax_simple", x)
@@ -985,7 +989,7 @@ def softmax_simple(x, axis=1):
     return y / sum(y, axis=axis, keepdims=True)
 
 
-def softmax_cross_entropy_simple(x, t):
+def softmax_cross_entropy_simple(x: VariableLike, t: VariableLike) -> Variable:
     """-mean(log softmax(x)[t]) from softmax_simple, log and indexing"""
     x = _input(x)
     if x.ndim != 2:
@@ -997,7 +1001,7 @@ def softmax_cross_entropy_simple(x, t):
     return -sum(log(p)[np.arange(n), t]) / n
 
 
-def mean_squared_error_simple(x0, x1):
+def mean_squared_error_simple(x0: VariableLike, x1: VariableLike) -> Variable:
     """sum((x0 - x1) ** 2) / len(x0 - x1) from subtraction, square and sum"""
     x0, x1 = _target_like(x0, x1), _target_like(x1, x0)
     _same_shape("mean_squared_error_simple", x0, x1)
@@ -1060,7 +1064,7 @@ class Concatenate(Function):
         return tuple(split(gy, ends, self.axis))
 
 
-def concatenate(xs, axis=0):
+def concatenate(xs: Sequence[VariableLike], axis: int = 0) -> Variable:
     """the variables xs joined along axis (np.concatenate)"""
     return Concatenate(axis)(*xs)
 
@@ -1093,7 +1097,7 @@ class Split(Function):
         return concatenate(gys, self.axis)
 
 
-def split(x, indices_or_sections, axis=0):
+def split(x: VariableLike, indices_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Variable, ...]:
     """x cut along axis into equal parts, or at the given indices (np.split); a tuple"""
     ys = Split(indices_or_sections, axis)(x)
     return tuple(ys) if isinstance(ys, list) else (ys,)

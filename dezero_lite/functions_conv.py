@@ -5,10 +5,13 @@ Images are (N, C, H, W). A conv weight is (out, in, KH, KW), a deconv weight
 (no Python loop over output positions); col2im, its adjoint, adds the windows back
 with one loop over the KH * KW kernel offsets. Every op differentiates again.
 """
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from dezero_lite.core import Config, Constant, Function
+from dezero_lite._typing import Pair, VariableLike
+from dezero_lite.core import Config, Constant, Function, Variable
 from dezero_lite.functions import _input, _unbroadcast, broadcast_to, linear, max, reshape, sum, transpose
 from dezero_lite.utils import get_conv_outsize, get_deconv_outsize, pair
 
@@ -151,7 +154,8 @@ class Im2col(Function):
         return col2im(gy, self.input_shape, self.kernel_size, self.stride, self.pad, self.to_matrix)
 
 
-def im2col(x, kernel_size, stride=1, pad=0, to_matrix=True):
+def im2col(x: VariableLike, kernel_size: Pair, stride: Pair = 1, pad: Pair = 0,
+           to_matrix: bool = True) -> Variable:
     """every KHxKW window of x (N, C, H, W) as a row (N*OH*OW, C*KH*KW), or as (N, C, KH, KW, OH, OW)"""
     return Im2col(kernel_size, stride, pad, to_matrix)(x)
 
@@ -172,7 +176,8 @@ class Col2im(Function):
         return im2col(gy, self.kernel_size, self.stride, self.pad, self.to_matrix)
 
 
-def col2im(x, input_shape, kernel_size, stride=1, pad=0, to_matrix=True):
+def col2im(x: VariableLike, input_shape: Sequence[int], kernel_size: Pair, stride: Pair = 1, pad: Pair = 0,
+           to_matrix: bool = True) -> Variable:
     """the adjoint of im2col: windows added back into an image of input_shape"""
     return Col2im(input_shape, kernel_size, stride, pad, to_matrix)(x)
 
@@ -207,7 +212,8 @@ class Conv2d(Function):
         return _unbroadcast(self, gx, gW, gb)
 
 
-def conv2d(x, W, b=None, stride=1, pad=0):
+def conv2d(x: VariableLike, W: VariableLike, b: VariableLike | None = None, stride: Pair = 1,
+           pad: Pair = 0) -> Variable:
     """y[n, o] = sum over c, i, j of W[o, c, i, j] * x_padded[n, c, s*h + i, s*w + j] + b[o]"""
     return Conv2d(stride, pad)(x, W) if b is None else Conv2d(stride, pad)(x, W, b)
 
@@ -252,7 +258,8 @@ class Deconv2d(Function):
         return _unbroadcast(self, gx, gW, gb)
 
 
-def deconv2d(x, W, b=None, stride=1, pad=0, outsize=None):
+def deconv2d(x: VariableLike, W: VariableLike, b: VariableLike | None = None, stride: Pair = 1,
+             pad: Pair = 0, outsize: Pair | None = None) -> Variable:
     """the transposed convolution (the adjoint of conv2d in x); W is (in, out, KH, KW)"""
     f = Deconv2d(stride, pad, outsize)
     return f(x, W) if b is None else f(x, W, b)
@@ -280,7 +287,8 @@ class Conv2DGradW(Function):
         return gx, ggy
 
 
-def conv2d_simple(x, W, b=None, stride=1, pad=0):
+def conv2d_simple(x: VariableLike, W: VariableLike, b: VariableLike | None = None, stride: Pair = 1,
+                  pad: Pair = 0) -> Variable:
     """conv2d the long way round: im2col, then one matrix product (linear), then reshape"""
     x, W = _input(x), _input(W)
     _check_weight("conv2d_simple", x.shape, W.shape, in_axis=1)
@@ -381,12 +389,12 @@ class Pooling2DWithIndexes(Function):
         return Pooling2DGrad(self)(gy)
 
 
-def pooling(x, kernel_size, stride=1, pad=0):
+def pooling(x: VariableLike, kernel_size: Pair, stride: Pair = 1, pad: Pair = 0) -> Variable:
     """max over each window; padded positions are never picked"""
     return Pooling(kernel_size, stride, pad)(x)
 
 
-def pooling_simple(x, kernel_size, stride=1, pad=0):
+def pooling_simple(x: VariableLike, kernel_size: Pair, stride: Pair = 1, pad: Pair = 0) -> Variable:
     """max pooling the long way round: im2col, then max over each row of a window"""
     x = _input(x)
     k, _, p, (oh, ow) = _pool_geometry("pooling_simple", x.shape, kernel_size, stride, pad)
@@ -420,18 +428,20 @@ class AveragePooling(Function):
         return col2im(gcol, self.input_shape, self.kernel_size, self.stride, self.pad, to_matrix=False)
 
 
-def average_pooling(x, kernel_size, stride=1, pad=0):
+def average_pooling(x: VariableLike, kernel_size: Pair, stride: Pair = 1, pad: Pair = 0) -> Variable:
     """mean over each window (padding counts as zeros)"""
     return AveragePooling(kernel_size, stride, pad)(x)
 
 
-def im2col_array(img, kernel_size, stride, pad, to_matrix=True):
+def im2col_array(img: np.ndarray, kernel_size: Pair, stride: Pair, pad: Pair,
+                 to_matrix: bool = True) -> np.ndarray:
     """im2col on a plain ndarray (DeZero's helper): no Variable, no graph."""
     k, s, p, _ = _geometry("im2col_array", img.shape, kernel_size, stride, pad)
     return _im2col_array(img, k, s, p, to_matrix)
 
 
-def col2im_array(col, img_shape, kernel_size, stride, pad, to_matrix=True):
+def col2im_array(col: np.ndarray, img_shape: Sequence[int], kernel_size: Pair, stride: Pair, pad: Pair,
+                 to_matrix: bool = True) -> np.ndarray:
     """col2im on a plain ndarray (DeZero's helper): no Variable, no graph."""
     k, s, p, out = _geometry("col2im_array", img_shape, kernel_size, stride, pad)
     _col_shape("col2im_array", col.shape, img_shape, k, out, to_matrix)

@@ -1,10 +1,12 @@
 """Pictures of the computation graph: DOT text, and rendering it through the graphviz package."""
+from __future__ import annotations
 
 import heapq
 import html
 import math
 import os
 import subprocess
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -12,6 +14,9 @@ from dezero_lite import core
 from dezero_lite._fileio import atomic_write
 from dezero_lite.core import Parameter, Variable
 from dezero_lite.layer_groups import _layer_groups, record_layers
+
+if TYPE_CHECKING:
+    from dezero_lite.animate import BackwardAnimation
 
 __all__ = [
     "get_dot_graph", "plot_dot_graph", "show", "DotGraph", "record_layers", "animate_backward",
@@ -291,8 +296,10 @@ def _legend(color_by, scale):
             'cellpadding="4">%s</table>>];' % "".join(rows))
 
 
-def get_dot_graph(output, verbose=True, *, show_values=False, max_values=16,
-                  rankdir="TB", show_order=False, color_by=None, group_layers=False):
+def get_dot_graph(output: Variable, verbose: bool = True, *, show_values: bool = False,
+                  max_values: int = 16, rankdir: Literal["TB", "LR", "BT", "RL"] = "TB",
+                  show_order: bool = False, color_by: Literal["grad", "data"] | None = None,
+                  group_layers: bool = False) -> str:
     """DOT text of the graph that made `output`: each Variable and Function once, ids from the walk.
 
     verbose: shapes and dtypes; show_values: data and grad of arrays with at most `max_values`
@@ -474,26 +481,26 @@ def _run_dot(source, fmt, timeout=DOT_TIMEOUT, target=None):
 class DotGraph:
     """DOT text that draws itself: save() to a file, or inline SVG in a notebook."""
 
-    def __init__(self, source, path=None, timeout=DOT_TIMEOUT):
+    def __init__(self, source: str, path: str | None = None, timeout: float | None = DOT_TIMEOUT) -> None:
         self.source = source
         self.path = path
         self.timeout = timeout
         self._svg = None
         self._error = None
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.source
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         where = "" if self.path is None else " saved to %r" % self.path
         return "<DotGraph with %d lines%s>" % (self.source.count("\n"), where)
 
-    def pipe(self, fmt="svg"):
+    def pipe(self, fmt: str = "svg") -> bytes:
         """The picture as bytes in format fmt ("png", "svg" or "pdf")."""
         _check_format(fmt)
         return _run_dot(self.source, fmt, self.timeout)
 
-    def save(self, to_file):
+    def save(self, to_file: str | os.PathLike[str]) -> str:
         """Draw into to_file (format from its extension) and write the DOT text beside it."""
         to_file = os.fspath(to_file)
         fmt = _check_format(os.path.splitext(to_file)[1].lstrip(".").lower(), to_file)
@@ -550,12 +557,14 @@ def _check_format(fmt, to_file=None):
     return fmt
 
 
-def show(output, verbose=True, *, timeout=DOT_TIMEOUT, **options):
+def show(output: Variable, verbose: bool = True, *, timeout: float | None = DOT_TIMEOUT,
+         **options: Any) -> DotGraph:
     """The graph of `output` as a DotGraph, which a notebook shows inline (no files written)."""
     return DotGraph(get_dot_graph(output, verbose, **options), timeout=timeout)
 
 
-def plot_dot_graph(output, verbose=True, to_file="graph.png", *, timeout=DOT_TIMEOUT, **options):
+def plot_dot_graph(output: Variable, verbose: bool = True, to_file: str | os.PathLike[str] = "graph.png",
+                   *, timeout: float | None = DOT_TIMEOUT, **options: Any) -> DotGraph:
     """Draw the graph of `output` into to_file (.png, .svg or .pdf) with Graphviz, DOT text beside it.
 
     Options are those of get_dot_graph; dot is stopped after `timeout` seconds. Returns a
@@ -569,7 +578,8 @@ def plot_dot_graph(output, verbose=True, to_file="graph.png", *, timeout=DOT_TIM
     return graph
 
 
-def animate_backward(output, to_file="backward.html", **options):
+def animate_backward(output: Variable, to_file: str | os.PathLike[str] | None = "backward.html",
+                     **options: Any) -> BackwardAnimation:
     """Run output.backward() and record it frame by frame; see dezero_lite.animate."""
     from dezero_lite.animate import animate_backward as animate
     return animate(output, to_file, **options)

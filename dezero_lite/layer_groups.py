@@ -3,16 +3,22 @@
 record_layers(model) wraps Layer.__call__ only inside its with block, so a forward pass
 outside it costs exactly what it did before; the graph pictures (graph.py) read the result.
 """
+from __future__ import annotations
+
 import weakref
+from typing import TYPE_CHECKING, Any
 
 from dezero_lite.core import Parameter, Variable
+
+if TYPE_CHECKING:
+    from dezero_lite.layers import Layer
 
 __all__ = ["record_layers"]
 
 # Filled only inside record_layers, and weak, so that recording keeps no graph alive:
-_layer_of = {}    # id(Function) -> (weakref to it, layer path)
-_param_path = {}  # id(Parameter) -> (weakref to it, path such as "l0/W")
-_recording = []   # the active recorders, innermost last
+_layer_of: dict[int, tuple[weakref.ref[Any], str]] = {}    # id(Function) -> (weakref to it, layer path)
+_param_path: dict[int, tuple[weakref.ref[Any], str]] = {}  # id(Parameter) -> (weakref to it, "l0/W")
+_recording: list[record_layers] = []   # the active recorders, innermost last
 
 
 def _remember(table, obj, path):
@@ -37,12 +43,12 @@ class record_layers:
     Layer.__call__ is wrapped only inside the with block: training costs nothing extra.
     """
 
-    def __init__(self, model):
+    def __init__(self, model: Layer) -> None:
         from dezero_lite.layers import Layer
         if not isinstance(model, Layer):
             raise TypeError("record_layers takes a Layer or Model, not %s" % type(model).__name__)
         self.model = model
-        self.paths = {}  # id(sub-layer) -> attribute path
+        self.paths: dict[int, str] = {}  # id(sub-layer) -> attribute path
         stack = [("", model)]
         while stack:
             prefix, layer = stack.pop()
@@ -50,9 +56,9 @@ class record_layers:
                 if id(sub) not in self.paths:
                     self.paths[id(sub)] = prefix + name
                     stack.append((prefix + name + "/", sub))
-        self.calls = {}   # call number -> (path, inputs, outputs, parent call number)
-        self.finished = []  # call numbers in the order the calls returned (inner ones first)
-        self._stack = []
+        self.calls: dict[int, Any] = {}   # call number -> (path, inputs, outputs, parent call number)
+        self.finished: list[int] = []  # call numbers in the order the calls returned (inner ones first)
+        self._stack: list[int] = []
 
     def __enter__(self):
         from dezero_lite.layers import Layer

@@ -1,21 +1,32 @@
 """Layers: objects that own Parameters (found by attribute) and compute with them."""
+from __future__ import annotations
+
 import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 import dezero_lite.functions as F
 from dezero_lite._fileio import atomic_write
+from dezero_lite._typing import Pair
 from dezero_lite.core import Parameter, Variable
 from dezero_lite.utils import pair
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+    from typing_extensions import Self
 
 
 class Layer:
     """Base class. Parameters and sub-layers assigned as attributes are tracked in assignment order."""
 
-    def __init__(self):
+    _params: dict[str, None]  # the names of those attributes, set in __init__
+
+    def __init__(self) -> None:
         object.__setattr__(self, "_params", {})  # name -> None: an ordered set
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if "_params" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                f"before setting attributes")
@@ -25,17 +36,18 @@ class Layer:
             self._params.pop(name, None)
         object.__setattr__(self, name, value)
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         self._params.pop(name, None)
         object.__delattr__(self, name)
 
-    def __call__(self, *inputs):
+    def __call__(self, *inputs: Any) -> Any:
         return self.forward(*inputs)
 
-    def forward(self, *inputs):
+    def forward(self, *inputs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def named_params(self, prefix="", _seen=None):
+    def named_params(self, prefix: str = "",
+                     _seen: set[int] | None = None) -> Iterator[tuple[str, Parameter]]:
         """Yield (path, Parameter) pairs such as ('l0/W', W), depth first in assignment order.
 
         A parameter reached twice (a layer stored under two names: tied weights) is
@@ -74,25 +86,25 @@ class Layer:
                                     f"{type(group).__name__}; assign each Parameter to its own "
                                     f"attribute so that it can be named, trained and saved")
 
-    def params(self):
+    def params(self) -> Iterator[Parameter]:
         """Yield every Parameter of this layer and its sub-layers."""
         for _, p in self.named_params():
             yield p
 
-    def named_layers(self):
+    def named_layers(self) -> list[tuple[str, Layer]]:
         """The direct sub-layers as (name, Layer) pairs."""
         return [(n, self.__dict__[n]) for n in self._params if isinstance(self.__dict__[n], Layer)]
 
-    def cleargrads(self):
+    def cleargrads(self) -> None:
         for p in self.params():
             p.cleargrad()
 
-    def to_cpu(self):
+    def to_cpu(self) -> Self:
         for p in self.params():
             p.to_cpu()
         return self
 
-    def to_gpu(self):
+    def to_gpu(self) -> Self:
         for p in self.params():
             p.to_gpu()
         return self
@@ -101,7 +113,7 @@ class Layer:
         """DeZero's name for filling a dict path -> Parameter."""
         params_dict.update(self.named_params(parent_key + "/" if parent_key else ""))
 
-    def save_weights(self, path):
+    def save_weights(self, path: str | os.PathLike[str]) -> None:
         """Write the parameters to an .npz file atomically (a temporary file, then a rename)."""
         from dezero_lite import cuda
         arrays = {}
@@ -124,12 +136,12 @@ class Layer:
 
         atomic_write(path, fill)
 
-    def param_spec(self, name):
+    def param_spec(self, name: str) -> tuple[tuple[int | None, ...] | None, np.dtype | None]:
         """(shape, dtype) that parameter `name` must have when loaded; None in shape means any size."""
         p = self.__dict__[name]
         return (None, None) if p.data is None else (p.data.shape, p.data.dtype)
 
-    def load_weights(self, path):
+    def load_weights(self, path: str | os.PathLike[str]) -> None:
         """Load parameters saved by save_weights; any mismatch raises before anything is changed.
 
         Names, shapes and dtypes are checked from the file's headers before any array is
@@ -160,14 +172,14 @@ class Layer:
             on_gpu = p.data is not None and cuda.get_array_module(p.data) is not np
             p.data = cuda.as_cupy(loaded[k]) if on_gpu else loaded[k]
 
-    def count_params(self):
+    def count_params(self) -> int:
         """Number of scalar weights created so far."""
         return int(sum(p.data.size for p in self.params() if p.data is not None))
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "\n".join(self._repr_lines(type(self).__name__, ""))
 
     def _repr_lines(self, title, indent):
@@ -265,7 +277,8 @@ class _WeightsFile:
 class Linear(Layer):
     """y = x @ W + b. W (in_size, out_size) is made at the first call if in_size is not given."""
 
-    def __init__(self, out_size, nobias=False, dtype=np.float32, in_size=None):
+    def __init__(self, out_size: int, nobias: bool = False, dtype: DTypeLike = np.float32,
+                 in_size: int | None = None) -> None:
         super().__init__()
         _check_size("Linear", "out_size", out_size)
         if in_size is not None:
@@ -290,7 +303,7 @@ class Linear(Layer):
         in_size = self.W.shape[0] if self.W.data is not None else self.in_size
         return ((in_size, self.out_size) if name == "W" else (self.out_size,)), self.dtype
 
-    def forward(self, x):
+    def forward(self, x: Variable | np.ndarray) -> Variable:
         if not isinstance(x, Variable):
             # raw batches (float64 or int from a data set) take the layer's dtype
             x = np.asarray(x) if not hasattr(x, "dtype") else x
@@ -305,7 +318,7 @@ class Linear(Layer):
             self._init_W(cuda.get_array_module(x))
         return F.linear(x, self.W, self.b)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         b = ", nobias=True" if self.b is None else ""
         in_size = self.in_size if self.W.data is None else self.W.shape[0]  # load_weights may set W
         return f"out_size={self.out_size}, in_size={in_size}{b}, dtype={self.dtype.name}"
@@ -317,8 +330,9 @@ class Conv2d(Layer):
 
     _in_axis = 1  # where W keeps the input channels
 
-    def __init__(self, out_channels, kernel_size, stride=1, pad=0, nobias=False,
-                 dtype=np.float32, in_channels=None):
+    def __init__(self, out_channels: int, kernel_size: Pair, stride: Pair = 1, pad: Pair = 0,
+                 nobias: bool = False, dtype: DTypeLike = np.float32,
+                 in_channels: int | None = None) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = pair(kernel_size, "kernel_size")
@@ -341,7 +355,7 @@ class Conv2d(Layer):
     def _apply(self, x):
         return F.conv2d(x, self.W, self.b, self.stride, self.pad)
 
-    def forward(self, x):
+    def forward(self, x: Variable | np.ndarray) -> Variable:
         if not isinstance(x, Variable):
             x = np.asarray(x) if not hasattr(x, "dtype") else x
             if x.dtype != self.dtype:
@@ -355,7 +369,7 @@ class Conv2d(Layer):
             self._init_W(cuda.get_array_module(x))
         return self._apply(x)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         in_channels = self.in_channels if self.W.data is None else self.W.shape[self._in_axis]
         b = ", nobias=True" if self.b is None else ""
         return (f"out_channels={self.out_channels}, kernel_size={self.kernel_size}, "
@@ -385,7 +399,7 @@ class BatchNorm(Layer):
     are made at the first call, with the input's width and dtype.
     """
 
-    def __init__(self, decay=0.9, eps=2e-5):
+    def __init__(self, decay: float = 0.9, eps: float = 2e-5) -> None:
         super().__init__()
         self.decay, self.eps = decay, eps
         self.avg_mean = Parameter(None, name="avg_mean")
@@ -393,7 +407,7 @@ class BatchNorm(Layer):
         self.gamma = Parameter(None, name="gamma")
         self.beta = Parameter(None, name="beta")
 
-    def forward(self, x):
+    def forward(self, x: Variable | np.ndarray) -> Variable:
         from dezero_lite import cuda
         x = x if isinstance(x, Variable) else np.asarray(x)
         if x.ndim < 2:
@@ -407,21 +421,21 @@ class BatchNorm(Layer):
         return F.batch_norm(x, self.gamma, self.beta, self.avg_mean.data, self.avg_var.data,
                             self.decay, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"decay={self.decay}, eps={self.eps}"
 
 
 class EmbedID(Layer):
     """A table W (in_size, out_size) of learned vectors; calling it with integer ids looks rows up."""
 
-    def __init__(self, in_size, out_size, dtype=np.float32):
+    def __init__(self, in_size: int, out_size: int, dtype: DTypeLike = np.float32) -> None:
         super().__init__()
         self.W = Parameter(np.random.randn(in_size, out_size).astype(dtype), name="W")
 
-    def forward(self, x):
+    def forward(self, x: Variable | np.ndarray) -> Variable:
         return F.embed_id(x, self.W)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"in_size={self.W.shape[0]}, out_size={self.W.shape[1]}"
 
 
@@ -438,23 +452,23 @@ class RNN(Layer):
 
     x2h holds W_x and b, h2h holds W_h (hidden_size, hidden_size), DeZero's names."""
 
-    def __init__(self, hidden_size, in_size=None):
+    def __init__(self, hidden_size: int, in_size: int | None = None) -> None:
         super().__init__()
         self.hidden_size = hidden_size
         self.x2h = Linear(hidden_size, in_size=in_size)
         self.h2h = Linear(hidden_size, in_size=hidden_size, nobias=True)
+        self.h: Variable | None = None
+
+    def reset_state(self) -> None:
         self.h = None
 
-    def reset_state(self):
-        self.h = None
-
-    def forward(self, x):
+    def forward(self, x: Variable | np.ndarray) -> Variable:
         _check_state(self, x)
         y = self.x2h(x)
         self.h = F.tanh(y if self.h is None else y + self.h2h(self.h))
         return self.h
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"hidden_size={self.hidden_size}"
 
 
@@ -464,7 +478,7 @@ class LSTM(Layer):
     Gates f, i, o = sigmoid(x W_x* + b_* + h W_h*), u = tanh(...); c = f c + i u, h = o tanh(c).
     The x2* sub-layers hold W_x* and b_*, the h2* ones W_h* (no bias), DeZero's names."""
 
-    def __init__(self, hidden_size, in_size=None):
+    def __init__(self, hidden_size: int, in_size: int | None = None) -> None:
         super().__init__()
         H, I = hidden_size, in_size
         self.hidden_size = H
@@ -472,11 +486,11 @@ class LSTM(Layer):
         self.h2f, self.h2i, self.h2o, self.h2u = (Linear(H, in_size=H, nobias=True) for _ in range(4))
         self.reset_state()
 
-    def reset_state(self):
-        self.h = None
-        self.c = None
+    def reset_state(self) -> None:
+        self.h: Variable | None = None
+        self.c: Variable | None = None
 
-    def forward(self, x):
+    def forward(self, x: Variable | np.ndarray) -> Variable:
         _check_state(self, x)
         x2 = (self.x2f, self.x2i, self.x2o, self.x2u)
         h2 = (self.h2f, self.h2i, self.h2o, self.h2u)
@@ -489,7 +503,7 @@ class LSTM(Layer):
         # The four gates from one product [f i o u] = x [W_xf ... W_xu] + b + h [W_hf ... W_hu]:
         # the same gradients as a product per gate, in 15 ops a step instead of 25.
         a = F.Linear()(x, F.concatenate([layer.W for layer in x2], axis=1),
-                       F.concatenate([layer.b for layer in x2]))
+                       F.concatenate([layer.b for layer in x2]))  # type: ignore[misc]  # (x2* have biases)
         if self.h is not None:
             a = a + F.matmul(self.h, F.concatenate([layer.W for layer in h2], axis=1))
         fio, u = F.split(a, [3 * H], axis=1)
@@ -499,5 +513,5 @@ class LSTM(Layer):
         self.h = o * F.tanh(self.c)
         return self.h
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"hidden_size={self.hidden_size}"

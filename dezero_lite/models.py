@@ -1,16 +1,28 @@
 """Models: Layers that are whole networks, with a picture of their graph."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 import dezero_lite.functions as F
 from dezero_lite import layers as L
+from dezero_lite._typing import VariableLike
 from dezero_lite.core import Variable
-from dezero_lite.graph import plot_dot_graph, record_layers
+from dezero_lite.graph import DotGraph, plot_dot_graph, record_layers
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+    from PIL.Image import Image
 
 
 class Model(L.Layer):
     """A Layer that is a whole network; `plot` draws the graph of one forward pass."""
 
-    def plot(self, *inputs, to_file="model.png", verbose=True, group_layers=True, **options):
+    def plot(self, *inputs: VariableLike, to_file: str | os.PathLike[str] = "model.png",
+             verbose: bool = True, group_layers: bool = True, **options: Any) -> DotGraph:
         """Run the model on inputs and draw the graph of that pass into to_file (Graphviz; the
         .dot text goes beside it). Each layer is a labelled box (l0, encoder/conv1) holding its
         Functions and Parameters; other options are those of get_dot_graph. An ndarray input
@@ -27,7 +39,7 @@ class Model(L.Layer):
 class Sequential(Model):
     """Layers (or plain functions such as F.relu) applied one after another; layers are named l0, l1, ..."""
 
-    def __init__(self, *layers):
+    def __init__(self, *layers: Callable[..., Any]) -> None:
         super().__init__()
         self.layers = []
         for i, layer in enumerate(layers):
@@ -38,7 +50,7 @@ class Sequential(Model):
                 setattr(self, f"l{i}", layer)
             self.layers.append(layer)
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         for layer in self.layers:
             x = layer(x)
         return x
@@ -47,7 +59,8 @@ class Sequential(Model):
 class MLP(Model):
     """Fully connected layers of the given output sizes, `activation` between them (not after the last)."""
 
-    def __init__(self, fc_output_sizes, activation=F.sigmoid):
+    def __init__(self, fc_output_sizes: Sequence[int],
+                 activation: Callable[[Variable], Variable] = F.sigmoid) -> None:
         super().__init__()
         if not isinstance(fc_output_sizes, (list, tuple)):
             raise TypeError(f"MLP takes a list or tuple of layer sizes such as (100, 10), "
@@ -61,12 +74,12 @@ class MLP(Model):
             setattr(self, f"l{i}", layer)
             self.layers.append(layer)
 
-    def forward(self, x):
+    def forward(self, x: Variable | np.ndarray) -> Variable:
         for layer in self.layers[:-1]:
             x = self.activation(layer(x))
         return self.layers[-1](x)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"activation={getattr(self.activation, '__name__', self.activation)}"
 
 
@@ -89,7 +102,7 @@ class VGG16(Model):
     WEIGHTS_PATH = "https://github.com/koki0702/dezero-models/releases/download/v0.1/vgg16.npz"
     BLOCKS = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
 
-    def __init__(self, pretrained=False):
+    def __init__(self, pretrained: bool = False) -> None:
         super().__init__()
         self.convs = []
         for i, widths in enumerate(self.BLOCKS, start=1):
@@ -105,7 +118,7 @@ class VGG16(Model):
         if pretrained:
             _load_pretrained(self, VGG16.WEIGHTS_PATH)
 
-    def forward(self, x):
+    def forward(self, x: Variable | np.ndarray) -> Variable:
         for block in self.convs:
             for conv in block:
                 x = F.relu(conv(x))
@@ -116,15 +129,16 @@ class VGG16(Model):
         return self.fc8(x)
 
     @staticmethod
-    def preprocess(image, size=(224, 224), dtype=np.float32):
+    def preprocess(image: Image, size: tuple[int, int] | None = (224, 224),
+                   dtype: DTypeLike = np.float32) -> np.ndarray:
         """A PIL image as the network wants it: RGB resized to size, channels in BGR order
         minus the ImageNet mean of each, shape (3, H, W)."""
         image = image.convert("RGB")
         if size:
             image = image.resize(size)
-        image = np.asarray(image, dtype=dtype)[:, :, ::-1]
-        image = image - np.array([103.939, 116.779, 123.68], dtype=dtype)
-        return image.transpose((2, 0, 1))
+        array = np.asarray(image, dtype=dtype)[:, :, ::-1]
+        array = array - np.array([103.939, 116.779, 123.68], dtype=dtype)
+        return array.transpose((2, 0, 1))
 
 
 class ResNet(Model):
@@ -135,7 +149,7 @@ class ResNet(Model):
     WEIGHTS_PATH = "https://github.com/koki0702/dezero-models/releases/download/v0.1/resnet{}.npz"
     BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
 
-    def __init__(self, n_layers=152, pretrained=False):
+    def __init__(self, n_layers: int = 152, pretrained: bool = False) -> None:
         super().__init__()
         if n_layers not in self.BLOCKS:
             raise ValueError(f"ResNet has 50, 101 or 152 layers, not {n_layers!r}")
@@ -152,7 +166,7 @@ class ResNet(Model):
         if pretrained:
             _load_pretrained(self, ResNet.WEIGHTS_PATH.format(n_layers))
 
-    def forward(self, x):
+    def forward(self, x: Variable | np.ndarray) -> Variable:
         x = F.relu(self.bn1(self.conv1(x)))
         x = F.pooling(x, kernel_size=3, stride=2)
         x = self.res5(self.res4(self.res3(self.res2(x))))
@@ -160,17 +174,17 @@ class ResNet(Model):
 
 
 class ResNet50(ResNet):
-    def __init__(self, pretrained=False):
+    def __init__(self, pretrained: bool = False) -> None:
         super().__init__(50, pretrained)
 
 
 class ResNet101(ResNet):
-    def __init__(self, pretrained=False):
+    def __init__(self, pretrained: bool = False) -> None:
         super().__init__(101, pretrained)
 
 
 class ResNet152(ResNet):
-    def __init__(self, pretrained=False):
+    def __init__(self, pretrained: bool = False) -> None:
         super().__init__(152, pretrained)
 
 
@@ -269,7 +283,7 @@ class SqueezeNet(Model):
     FIRES = ((16, 64, 64), (16, 64, 64), (32, 128, 128), (32, 128, 128),
              (48, 192, 192), (48, 192, 192), (64, 256, 256), (64, 256, 256))
 
-    def __init__(self, pretrained=False, n_classes=1000):
+    def __init__(self, pretrained: bool = False, n_classes: int = 1000) -> None:
         super().__init__()
         if pretrained:
             raise ValueError("there are no pretrained SqueezeNet weights: DeZero publishes none. "

@@ -1,6 +1,10 @@
 """Numerical gradients by central difference, and checking backprop against them."""
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
+from dezero_lite._typing import VariableLike
 from dezero_lite.core import Variable, as_array, grad
 
 
@@ -11,7 +15,7 @@ def _data(x):
 EPS = 1e-4  # the step of the central difference
 
 
-def numerical_grad(f, x, *args, **kwargs):
+def numerical_grad(f: Callable[..., Any], x: VariableLike, *args: Any, **kwargs: Any) -> np.ndarray:
     """d sum(f(x)) / dx by central difference (step EPS) over every element, in float64.
 
     x is a Variable or an array; it is never changed (the work is on a copy).
@@ -30,7 +34,8 @@ def numerical_grad(f, x, *args, **kwargs):
     return g
 
 
-def gradient_check(f, x, *args, rtol=1e-4, atol=1e-5, **kwargs):
+def gradient_check(f: Callable[..., Any], x: VariableLike, *args: Any, rtol: float = 1e-4,
+                   atol: float = 1e-5, **kwargs: Any) -> bool:
     """True if backprop through f agrees with the numerical gradient at x.
 
     The upstream gradient is random (an all-ones one would let a backward that

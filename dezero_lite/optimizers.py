@@ -1,10 +1,19 @@
 """Optimizers that update a model's parameters from their gradients, and hooks that edit gradients first."""
+from __future__ import annotations
+
 import math
 import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dezero_lite.core import Variable
+from dezero_lite.core import Parameter, Variable
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from dezero_lite.layers import Layer
 
 
 def _check(owner, name, value, low, high, low_open=False, high_open=False):
@@ -34,19 +43,20 @@ class Optimizer:
     with it. Parameters whose grad is None are skipped.
     """
 
-    ranges = {}  # hyper-parameter name -> allowed range, checked whenever it is set
+    # hyper-parameter name -> allowed range, checked whenever it is set
+    ranges: dict[str, tuple[float, float, bool, bool]] = {}
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if name in self.ranges:
             value = _check(type(self).__name__, name, value, *self.ranges[name])
         object.__setattr__(self, name, value)
 
-    def __init__(self):
-        self.target = None
-        self.hooks = []
-        self.state = weakref.WeakKeyDictionary()
+    def __init__(self) -> None:
+        self.target: Layer | None = None
+        self.hooks: list[Callable[[list[Parameter]], None]] = []
+        self.state: weakref.WeakKeyDictionary[Parameter, dict[str, Any]] = weakref.WeakKeyDictionary()
 
-    def setup(self, target):
+    def setup(self, target: Layer) -> Self:
         if not hasattr(target, "params"):
             raise TypeError(f"an optimizer needs a target with params() (a Layer or Model), "
                             f"got {type(target).__name__}")
@@ -58,7 +68,7 @@ class Optimizer:
         self.state = weakref.WeakKeyDictionary()
         return self
 
-    def update(self):
+    def update(self) -> None:
         if self.target is None:
             raise RuntimeError("call optimizer.setup(model) before update()")
         params = [p for p in self.target.params() if p.grad is not None]
@@ -76,13 +86,13 @@ class Optimizer:
             if p.grad is not None:
                 self.update_one(p)
 
-    def update_one(self, param):
+    def update_one(self, param: Parameter) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define update_one(param)")
 
-    def add_hook(self, f):
+    def add_hook(self, f: Callable[[list[Parameter]], None]) -> None:
         self.hooks.append(f)
 
-    def param_state(self, param, *names):
+    def param_state(self, param: Parameter, *names: str) -> dict[str, Any]:
         """The state dict of `param`, holding arrays `names` (zeros at first); fresh if the shape changed."""
         st = self.state.get(param)
         if st is None or any(st[n].shape != param.data.shape for n in names):
@@ -95,7 +105,7 @@ class SGD(Optimizer):
 
     ranges = {"lr": POSITIVE}
 
-    def __init__(self, lr=0.01):
+    def __init__(self, lr: float = 0.01) -> None:
         super().__init__()
         self.lr = lr
 
@@ -108,7 +118,7 @@ class MomentumSGD(Optimizer):
 
     ranges = {"lr": POSITIVE, "momentum": FRACTION}
 
-    def __init__(self, lr=0.01, momentum=0.9):
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__()
         self.lr = lr
         self.momentum = momentum
@@ -125,7 +135,7 @@ class AdaGrad(Optimizer):
 
     ranges = {"lr": POSITIVE, "eps": POSITIVE}
 
-    def __init__(self, lr=0.001, eps=1e-8):
+    def __init__(self, lr: float = 0.001, eps: float = 1e-8) -> None:
         super().__init__()
         self.lr = lr
         self.eps = eps
@@ -142,7 +152,7 @@ class AdaDelta(Optimizer):
 
     ranges = {"rho": FRACTION, "eps": POSITIVE}
 
-    def __init__(self, rho=0.95, eps=1e-6):
+    def __init__(self, rho: float = 0.95, eps: float = 1e-6) -> None:
         super().__init__()
         self.rho = rho
         self.eps = eps
@@ -165,7 +175,8 @@ class Adam(Optimizer):
     # beta1 = 1 would divide by zero in the bias correction
     ranges = {"alpha": POSITIVE, "beta1": FRACTION, "beta2": FRACTION, "eps": POSITIVE}
 
-    def __init__(self, alpha=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, alpha: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8) -> None:
         super().__init__()
         self.t = 0
         self.alpha = alpha
@@ -173,12 +184,12 @@ class Adam(Optimizer):
         self.beta2 = beta2
         self.eps = eps
 
-    def update(self):
+    def update(self) -> None:
         self.t += 1
         super().update()
 
     @property
-    def lr(self):
+    def lr(self) -> float:
         """The bias-corrected step size after `t` updates (as DeZero's `Adam.lr`)."""
         return self._lr(max(self.t, 1))
 
@@ -200,7 +211,7 @@ class Adam(Optimizer):
 class WeightDecay:
     """Hook: adds rate * W to each gradient (L2 regularization of 0.5 * rate * ||W||**2)."""
 
-    def __init__(self, rate):
+    def __init__(self, rate: float) -> None:
         self.rate = _check("WeightDecay", "rate", rate, 0, math.inf)
 
     def __call__(self, params):
@@ -211,7 +222,7 @@ class WeightDecay:
 class ClipGrad:
     """Hook: scales all gradients down together so that their joint L2 norm is at most max_norm."""
 
-    def __init__(self, max_norm):
+    def __init__(self, max_norm: float) -> None:
         self.max_norm = _check("ClipGrad", "max_norm", max_norm, *POSITIVE)
 
     def __call__(self, params):
@@ -225,8 +236,8 @@ class ClipGrad:
 class FreezeParam:
     """Hook: the given layers or parameters get no update (their grads are dropped before the step)."""
 
-    def __init__(self, *layers):
-        self.freeze_params = []
+    def __init__(self, *layers: Layer | Parameter) -> None:
+        self.freeze_params: list[Parameter] = []
         for obj in layers:
             if hasattr(obj, "params"):
                 self.freeze_params.extend(obj.params())

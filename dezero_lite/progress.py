@@ -2,6 +2,10 @@
 import os
 import sys
 import time
+from collections.abc import Iterable
+from typing import Any
+
+from dezero_lite.core import Variable
 
 
 class SimpleBar:
@@ -74,7 +78,6 @@ class SimpleBar:
 
 
 def _value(v):
-    from dezero_lite.core import Variable
     return v.data if isinstance(v, Variable) else v
 
 
@@ -86,7 +89,8 @@ def _fmt(v):
         return str(v)
 
 
-def progress(iterable=None, total=None, desc="", disable=False):
+def progress(iterable: Iterable[Any] | None = None, total: int | None = None, desc: str = "",
+             disable: bool = False) -> Any:
     """A progress bar over iterable: tqdm if it is installed, else SimpleBar (both have set_postfix)."""
     try:
         from tqdm.auto import tqdm
@@ -95,7 +99,9 @@ def progress(iterable=None, total=None, desc="", disable=False):
     return tqdm(iterable, total=total, desc=desc, disable=disable)
 
 
-def save_loss_curve(losses, to_file="loss.png", title="training loss", xlabel="epoch", **more):
+def save_loss_curve(losses: Iterable[float | Variable], to_file: str | os.PathLike[str] = "loss.png",
+                    title: str = "training loss", xlabel: str = "epoch",
+                    **more: Iterable[float | Variable]) -> str:
     """Plot losses (and any other named series in `more`) against epochs into a PNG with matplotlib."""
     try:
         from matplotlib.figure import Figure  # no pyplot: leaves the user's backend alone
@@ -106,8 +112,8 @@ def save_loss_curve(losses, to_file="loss.png", title="training loss", xlabel="e
     fig = Figure(figsize=(6, 4))
     ax = fig.add_subplot()
     for name, values in series.items():
-        values = [float(_value(v)) for v in values]
-        ax.plot(range(1, len(values) + 1), values, label=name)
+        ys = [float(_value(v)) for v in values]
+        ax.plot(range(1, len(ys) + 1), ys, label=name)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.grid(True, alpha=0.3)

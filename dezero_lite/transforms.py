@@ -3,16 +3,25 @@
 The image transforms (Convert, Resize, CenterCrop, ToArray, ToPIL, RandomHorizontalFlip)
 import Pillow only when they are used, so that importing dezero_lite costs NumPy alone.
 """
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+    from PIL.Image import Image
 
 
 class Compose:
     """Apply transforms in order; Compose([]) is the identity."""
 
-    def __init__(self, transforms=()):
+    def __init__(self, transforms: Iterable[Callable[[Any], Any]] = ()) -> None:
         self.transforms = list(transforms)
 
-    def __call__(self, x):
+    def __call__(self, x: Any) -> Any:
         for f in self.transforms:
             x = f(x)
         return x
@@ -21,11 +30,11 @@ class Compose:
 class Normalize:
     """(x - mean) / std; mean and std are numbers or per-channel sequences (channels first)."""
 
-    def __init__(self, mean=0, std=1):
+    def __init__(self, mean: float | Sequence[float] = 0, std: float | Sequence[float] = 1) -> None:
         self.mean = mean
         self.std = std
 
-    def __call__(self, array):
+    def __call__(self, array: np.ndarray) -> np.ndarray:
         mean, std = np.asarray(self.mean), np.asarray(self.std)
         if array.ndim == 3 and mean.ndim == 1:  # one value per channel of a (C, H, W) image
             mean = mean.reshape(-1, 1, 1)
@@ -39,17 +48,17 @@ class Normalize:
 class Flatten:
     """Reshape to one dimension."""
 
-    def __call__(self, array):
+    def __call__(self, array: np.ndarray) -> np.ndarray:
         return array.reshape(-1)
 
 
 class AsType:
     """Cast to dtype."""
 
-    def __init__(self, dtype=np.float32):
+    def __init__(self, dtype: DTypeLike = np.float32) -> None:
         self.dtype = dtype
 
-    def __call__(self, array):
+    def __call__(self, array: np.ndarray) -> np.ndarray:
         return array.astype(self.dtype)
 
 
@@ -59,7 +68,7 @@ ToFloat = AsType
 class ToInt(AsType):
     """Cast to an integer dtype (int32 by default)."""
 
-    def __init__(self, dtype=np.int32):
+    def __init__(self, dtype: DTypeLike = np.int32) -> None:
         super().__init__(dtype)
 
 
@@ -87,11 +96,11 @@ def _size(size, what):
 class Convert:
     """Convert a PIL image to another mode ('RGB', 'L', ...); 'BGR' swaps the channels of RGB."""
 
-    def __init__(self, mode="RGB"):
+    def __init__(self, mode: str = "RGB") -> None:
         self.Image = _pil_image()
         self.mode = mode
 
-    def __call__(self, img):
+    def __call__(self, img: Image) -> Image:
         if self.mode == "BGR":
             r, g, b = img.convert("RGB").split()
             return self.Image.merge("RGB", (b, g, r))
@@ -101,23 +110,23 @@ class Convert:
 class Resize:
     """Resize a PIL image to size = (width, height), or to a square for an int."""
 
-    def __init__(self, size, mode=None):
+    def __init__(self, size: int | tuple[int, int], mode: int | None = None) -> None:
         self.Image = _pil_image()
         self.size = _size(size, "Resize")
         self.mode = self.Image.BILINEAR if mode is None else mode
 
-    def __call__(self, img):
+    def __call__(self, img: Image) -> Image:
         return img.resize(self.size, self.mode)
 
 
 class CenterCrop:
     """Cut the central (width, height) region out of a PIL image (an int: a square)."""
 
-    def __init__(self, size):
+    def __init__(self, size: int | tuple[int, int]) -> None:
         _pil_image()
         self.size = _size(size, "CenterCrop")
 
-    def __call__(self, img):
+    def __call__(self, img: Image) -> Image:
         (w, h), (ow, oh) = img.size, self.size
         if ow > w or oh > h:
             raise ValueError(f"CenterCrop: the crop {ow}x{oh} is larger than the image {w}x{h}; "
@@ -129,10 +138,10 @@ class CenterCrop:
 class ToArray:
     """A PIL image as an array of shape (channels, height, width) in dtype; arrays pass through."""
 
-    def __init__(self, dtype=np.float32):
+    def __init__(self, dtype: DTypeLike = np.float32) -> None:
         self.dtype = dtype
 
-    def __call__(self, img):
+    def __call__(self, img: Image | np.ndarray) -> np.ndarray:
         if isinstance(img, np.ndarray):
             return img
         if not isinstance(img, _pil_image().Image):
@@ -145,10 +154,10 @@ class ToArray:
 class ToPIL:
     """A uint8 array of shape (channels, height, width), 1, 3 or 4 channels, as a PIL image."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.Image = _pil_image()
 
-    def __call__(self, array):
+    def __call__(self, array: np.ndarray) -> Image:
         array = np.asarray(array)
         if array.ndim != 3 or array.shape[0] not in (1, 3, 4):
             raise ValueError(f"ToPIL takes an array of shape (channels, height, width) with 1, 3 "
@@ -167,13 +176,13 @@ class RandomHorizontalFlip:
     private one when `seed` is given.
     """
 
-    def __init__(self, p=0.5, seed=None):
+    def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"RandomHorizontalFlip: p must be in [0, 1], got {p!r}")
         self.p = p
         self.rng = None if seed is None else np.random.default_rng(seed)
 
-    def __call__(self, img):
+    def __call__(self, img: Image | np.ndarray) -> Image | np.ndarray:
         coin = self.rng.random() if self.rng is not None else np.random.random()
         if coin >= self.p:
             return img

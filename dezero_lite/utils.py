@@ -3,16 +3,20 @@ import hashlib
 import os
 import sys
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO, TypeGuard, TypeVar
 
 import numpy as np
 
 from dezero_lite._fileio import atomic_write
+from dezero_lite._typing import Axis, Pair, VariableLike
+from dezero_lite.core import Variable
 from dezero_lite.graph import GraphvizNotFoundError, get_dot_graph, plot_dot_graph  # noqa: F401
 from dezero_lite.numerical import gradient_check, numerical_grad  # noqa: F401
 
 
-def sum_to(x, shape):
+def sum_to(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """Sum the array x down to shape, undoing a broadcast to x.shape."""
     shape = tuple(shape)
     lead = x.ndim - len(shape)
@@ -26,7 +30,10 @@ def sum_to(x, shape):
     return y.reshape(shape) if lead else y
 
 
-def reshape_sum_backward(gy, x_shape, axis, keepdims):
+_Grad = TypeVar("_Grad", Variable, np.ndarray)
+
+
+def reshape_sum_backward(gy: _Grad, x_shape: tuple[int, ...], axis: Axis, keepdims: bool) -> _Grad:
     """Reshape the gradient of a sum so that it broadcasts back to x_shape."""
     ndim = len(x_shape)
     if ndim == 0 or keepdims:
@@ -40,40 +47,40 @@ def reshape_sum_backward(gy, x_shape, axis, keepdims):
     return gy.reshape(tuple(shape))
 
 
-def logsumexp(x, axis=1):
+def logsumexp(x: np.ndarray, axis: Axis = 1) -> np.ndarray:
     """log(sum(exp(x))) along axis, computed without overflow."""
     m = x.max(axis=axis, keepdims=True)
     s = np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
     return m + s
 
 
-def array_equal(a, b):
+def array_equal(a: VariableLike, b: VariableLike) -> bool:
     """np.array_equal that also takes Variables."""
     from dezero_lite.cuda import as_numpy
     return np.array_equal(as_numpy(a), as_numpy(b))
 
 
-def array_allclose(a, b, rtol=1e-4, atol=1e-5):
+def array_allclose(a: VariableLike, b: VariableLike, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
     """np.allclose that also takes Variables."""
     from dezero_lite.cuda import as_numpy
     return np.allclose(as_numpy(a), as_numpy(b), rtol=rtol, atol=atol)
 
 
-def max_backward_shape(x, axis):
+def max_backward_shape(x: Variable | np.ndarray, axis: Axis) -> list[int]:
     """The shape of max(x, axis) with the reduced axes kept as 1, to broadcast its gradient back."""
     if axis is None:
-        axes = range(x.ndim)
+        axes = set(range(x.ndim))
     else:
         axes = {a % x.ndim for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis)}
     return [1 if i in axes else s for i, s in enumerate(x.shape)]
 
 
-def cache_dir():
+def cache_dir() -> Path:
     """Where downloads are kept: $DEZERO_LITE_CACHE or ~/.dezero_lite."""
     return Path(os.environ.get("DEZERO_LITE_CACHE", Path.home() / ".dezero_lite"))
 
 
-def show_progress(block_num, block_size, total_size, file=None):
+def show_progress(block_num: int, block_size: int, total_size: int, file: TextIO | None = None) -> None:
     """Draw a download bar on stderr; the signature of urlretrieve's reporthook, as in DeZero."""
     done = block_num * block_size
     if total_size and total_size > 0:
@@ -163,7 +170,9 @@ def _is_terminal(stream):
     return stream is not None and hasattr(stream, "isatty") and stream.isatty()
 
 
-def get_file(url, file_name=None, *, md5=None, check=None, timeout=30, deadline=1800):
+def get_file(url: str, file_name: str | None = None, *, md5: str | None = None,
+             check: Callable[[str | Path], object] | None = None, timeout: float = 30,
+             deadline: float = 1800) -> str:
     """Download url into the cache folder once, check it, and return the local path.
 
     The file is written under a temporary name and renamed into place only once it is
@@ -208,9 +217,9 @@ def get_file(url, file_name=None, *, md5=None, check=None, timeout=30, deadline=
     return str(path)
 
 
-def pair(x, name="value"):
+def pair(x: Pair | Sequence[int], name: str = "value") -> tuple[int, int]:
     """(x, x) for an int, the pair itself for a pair of ints: kernel sizes, strides, pads."""
-    def is_int(v):
+    def is_int(v: object) -> TypeGuard[int]:  # (NumPy integers too)
         return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
     if is_int(x):
         return int(x), int(x)
@@ -219,11 +228,11 @@ def pair(x, name="value"):
     raise ValueError(f"{name} must be an int or a pair of ints (height, width), got {x!r}")
 
 
-def get_conv_outsize(input_size, kernel_size, stride, pad):
+def get_conv_outsize(input_size: int, kernel_size: int, stride: int, pad: int) -> int:
     """Output length of a convolution or pooling along one axis: (in + 2 pad - k) // stride + 1."""
     return (input_size + pad * 2 - kernel_size) // stride + 1
 
 
-def get_deconv_outsize(size, k, s, p):
+def get_deconv_outsize(size: int, k: int, s: int, p: int) -> int:
     """Output length of a transposed convolution along one axis: s (in - 1) + k - 2 p."""
     return s * (size - 1) + k - 2 * p
