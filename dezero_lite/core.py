@@ -526,7 +526,7 @@ class Function:
     copies: list[np.ndarray] | None = None   # the arrays it used, kept under detect_changes()
 
     def __call__(self, *inputs: Any) -> Any:   # Variables, arrays, numbers -> Variable (a list if several)
-        if _arrays_only.get():
+        if _arrays_only.get():   # called by an op's backward in a pass that builds no graph
             return self._forward_arrays(inputs)
         # Arrays and numbers become Constants; the loop keeps the common all-Variable call cheap.
         for x in inputs:
@@ -544,40 +544,31 @@ class Function:
                 ys = self.forward(*[x._data for x in inputs])
         except (ValueError, IndexError, TypeError) as e:
             raise _naming(self, e) from None
-        record = _enable_backprop.get()   # (False under no_grad)
-        if type(ys) is not tuple:   # (one output, nearly always: no list to make)
-            y = _new_variable(ys)
-            if record:
-                self._link(inputs, (y,))
-            return y
-        outputs = [_new_variable(y) for y in ys]
-        if record:
-            self._link(inputs, outputs)
-            self.output_specs = [(y.shape, y.dtype) for y in outputs]
-        return outputs
-
-    def _link(self, inputs, outputs):
-        """Record this call in the graph: the inputs, weak references to the outputs,
-        and the outputs' creator and generation."""
-        if self.outputs:
-            raise RuntimeError(
-                f"this {type(self).__name__} object was called before; a Function records "
-                f"one call (its inputs and outputs), so a second call would cut the first "
-                f"out of its graph. Make a new one for each call: {type(self).__name__}()(x)")
-        generation = 0
-        for x in inputs:
-            if x.generation > generation:
-                generation = x.generation
-        self.generation = generation
-        for y in outputs:
-            y.creator = self
-            y.generation = generation + 1
-        self.inputs = inputs
-        self.outputs = [weakref.ref(y) for y in outputs]
-        self.forward_time = _last_write
-        if _keep_copies:
-            self.copies = [np.copy(v._data) for v in (*inputs, *outputs)]
-            self.forward_time += 0.5   # never the clock's time: backward always checks
+        single = type(ys) is not tuple   # (nearly always: one output)
+        outputs = (_new_variable(ys),) if single else [_new_variable(y) for y in ys]
+        if _enable_backprop.get():   # record the call in the graph (not under no_grad)
+            if self.outputs:
+                raise RuntimeError(
+                    f"this {type(self).__name__} object was called before; a Function records "
+                    f"one call (its inputs and outputs), so a second call would cut the first "
+                    f"out of its graph. Make a new one for each call: {type(self).__name__}()(x)")
+            generation = 0
+            for x in inputs:
+                if x.generation > generation:
+                    generation = x.generation
+            self.generation = generation
+            for y in outputs:
+                y.creator = self
+                y.generation = generation + 1
+            self.inputs = inputs
+            self.outputs = [weakref.ref(outputs[0])] if single else list(map(weakref.ref, outputs))
+            self.forward_time = _last_write
+            if _keep_copies:
+                self.copies = [np.copy(v._data) for v in (*inputs, *outputs)]
+                self.forward_time += 0.5   # never the clock's time: backward always checks
+            if not single:
+                self.output_specs = [(y.shape, y.dtype) for y in outputs]
+        return outputs[0] if single else outputs
 
     def _forward_arrays(self, inputs):
         """The call from an op's backward in a pass that builds no graph (see _backprop):
