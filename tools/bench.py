@@ -165,7 +165,7 @@ def mlp_numpy(sizes, lr=0.1):
     (W1, b1), (W2, b2) = _mlp_weights(sizes)
     x, t = _mlp_data(sizes[0], sizes[-1])
 
-    def run():
+    def step():
         h = x @ W1 + b1
         a = np.tanh(h * 0.5) * 0.5 + 0.5
         y = a @ W2 + b2
@@ -181,7 +181,7 @@ def mlp_numpy(sizes, lr=0.1):
         for p_, g in ((W1, gW1), (b1, gb1), (W2, gW2), (b2, gb2)):
             p_ -= lr * g
         return gW1
-    return run
+    return step
 
 
 def _dezero_mlp(sizes):
@@ -198,13 +198,13 @@ def mlp_dezero(sizes, lr=0.1):
     model, x, t = _dezero_mlp(sizes)
     opt = SGD(lr).setup(model)
 
-    def run():
+    def step():
         loss = F.softmax_cross_entropy(model(x), t)
         model.cleargrads()
         loss.backward()
         opt.update()
         return model.layers[0].W.grad.data
-    return run
+    return step
 
 
 def mlp_torch(sizes, lr=0.1):
@@ -215,13 +215,23 @@ def mlp_torch(sizes, lr=0.1):
     params = [W1, b1, W2, b2]
     opt = torch.optim.SGD(params, lr=lr)
 
-    def run():
+    def step():
         y = torch.sigmoid(x @ W1 + b1) @ W2 + b2
         loss = torch.nn.functional.cross_entropy(y, t)
         opt.zero_grad()
         loss.backward()
         opt.step()
         return W1.grad.numpy().copy()
+    return step
+
+
+def _steps(step, n):
+    """Run n training steps back to back: one step alone, timed right after gc.collect(),
+    measures cold caches more than the step (hand-written NumPy ran 3x slower that way)."""
+    def run():
+        for _ in range(n):
+            g = step()
+        return g
     return run
 
 
@@ -368,25 +378,26 @@ def cnn_torch(lr=0.1):
 def workloads(quick):
     chain_ns = (1_000, 10_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
     fanin_ns = (1_000, 4_000) if quick else (1_000, 4_000, 16_000)
-    w = {}
+    w = {}   # name: (kind, operations per run, unit, contestants)
     for n in chain_ns:
-        w[f"chain {n:,}"] = ("chain", n, {"numpy": chain_numpy(n), "dezero_lite": chain_dezero(n),
+        w[f"chain {n:,}"] = ("chain", n, "us/op", {"numpy": chain_numpy(n), "dezero_lite": chain_dezero(n),
                                           "torch": torch and chain_torch(n)})
     for n in (1_000, 10_000):   # 4 ops a step: relu, two products, a sum
-        w[f"relu chain {n:,}"] = ("relu", 4 * n, {"numpy": relu_chain_numpy(n),
+        w[f"relu chain {n:,}"] = ("relu", 4 * n, "us/op", {"numpy": relu_chain_numpy(n),
                                                  "dezero_lite": relu_chain_dezero(n),
                                                  "torch": torch and relu_chain_torch(n)})
     for n in fanin_ns:
-        w[f"fanin {n:,}"] = ("fanin", 2 * n - 1, {"numpy": fanin_numpy(n),
+        w[f"fanin {n:,}"] = ("fanin", 2 * n - 1, "us/op", {"numpy": fanin_numpy(n),
                                                   "dezero_lite": fanin_dezero(n),
                                                   "torch": torch and fanin_torch(n)})
     for sizes in ((64, 100, 10), (784, 1000, 10)):
         name = "mlp " + "-".join(map(str, sizes))
-        w[name] = ("mlp", 1, {"numpy": mlp_numpy(sizes), "dezero_lite": mlp_dezero(sizes),
-                              "torch": torch and mlp_torch(sizes)})
-    w["newton x10"] = ("newton", 1, {"numpy": newton_numpy(), "dezero_lite": newton_dezero(),
+        w[name] = ("mlp", 10, "ms/step", {
+            "numpy": _steps(mlp_numpy(sizes), 10), "dezero_lite": _steps(mlp_dezero(sizes), 10),
+            "torch": torch and _steps(mlp_torch(sizes), 10)})
+    w["newton x10"] = ("newton", 1, "ms/run", {"numpy": newton_numpy(), "dezero_lite": newton_dezero(),
                                      "torch": torch and newton_torch()})
-    w["cnn 32x1x28x28"] = ("cnn", 1, {"numpy": cnn_numpy(), "dezero_lite": cnn_dezero(),
+    w["cnn 32x1x28x28"] = ("cnn", 1, "ms/step", {"numpy": cnn_numpy(), "dezero_lite": cnn_dezero(),
                                       "torch": torch and cnn_torch()})
     return w
 
@@ -394,8 +405,8 @@ def workloads(quick):
 def check_same(name, runs):
     """Every contestant must compute the same gradient before anything is timed.
 
-    The MLP contestants take one SGD step per run, so each is compared on its first
-    run, from the same weights."""
+    The training contestants take SGD steps in each run, so each is compared on its
+    first run, from the same weights."""
     results = {who: np.asarray(run(), dtype=np.float64) for who, run in runs.items()}
     ref = results["numpy"]
     for who, got in results.items():
@@ -653,15 +664,14 @@ def main(argv=None):
           f"median of {repeats} interleaved runs")
     print(f"{'workload':<24}{'numpy':>12}{'dezero_lite':>14}{'torch':>12}{'dz/numpy':>10}{'dz/torch':>10}")
     results = {}
-    for name, (kind, nodes, runs) in workloads(args.quick).items():
+    for name, (kind, count, unit, runs) in workloads(args.quick).items():
         if kind not in only:
             continue
         runs = {who: run for who, run in runs.items() if run}
         check_same(name, runs)
-        med = time_interleaved(runs, repeats if nodes < 500_000 else max(1, repeats // 3))
-        per = {who: t / nodes * 1e6 for who, t in med.items()}   # microseconds per node (or per run)
-        unit = "us/node" if nodes > 1 else "ms/run"
-        shown = per if nodes > 1 else {who: t * 1e3 for who, t in med.items()}
+        med = time_interleaved(runs, repeats if count < 500_000 else max(1, repeats // 3))
+        scale = 1e6 if unit.startswith("us") else 1e3
+        shown = {who: t / count * scale for who, t in med.items()}
         results[name] = {"unit": unit, **shown,
                          "ratio_to_numpy": med["dezero_lite"] / med["numpy"]}
         if "torch" in med:
