@@ -179,7 +179,7 @@ class Pow(Function):
     """x ** c for a constant exponent c."""
 
     def __init__(self, c):
-        self.c = c
+        self.c = c if isinstance(c, (int, float, np.generic)) else np.asarray(c)  # (a list too)
 
     def forward(self, x):
         return x ** self.c
@@ -188,7 +188,7 @@ class Pow(Function):
         x, = self.inputs
         # where c = 0 the formula would give 0 * 0 ** -1 = nan at x = 0: use 0 * x ** 1 there
         c = self.c
-        c_minus_1 = (1 if c == 0 else c - 1) if np.ndim(c) == 0 else np.where(c == 0, 1, c - 1)
+        c_minus_1 = np.where(c == 0, 1, c - 1) if isinstance(c, np.ndarray) else (1 if c == 0 else c - 1)
         return _unbroadcast(self, c * x ** c_minus_1 * gy)
 
 

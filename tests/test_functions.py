@@ -276,6 +276,15 @@ def test_powers_at_zero_have_finite_gradients():
     assert c.grad.data == 0.0 and base.grad.data == 0.0
 
 
+def test_an_exponent_given_as_a_list_or_a_numpy_scalar_differentiates():
+    x = dz.Variable(np.array([2.0, 3.0]))
+    F.sum(x ** [2, 3]).backward()
+    assert np.array_equal(x.grad.data, [2 * 2.0, 3 * 3.0 ** 2])
+    x.cleargrad()
+    F.sum(x ** np.float64(0.5)).backward()
+    np.testing.assert_allclose(x.grad.data, 0.5 / np.sqrt([2.0, 3.0]))
+
+
 def test_clip_with_one_open_side_and_transpose_of_none():
     x = dz.Variable(np.array([-2.0, 0.5, 4.0]))
     y = F.clip(x, None, 3.0)
