@@ -232,7 +232,7 @@ def _frames(output, graph, calls, options):
         outs = [ref() for ref in f.outputs]
         rules = [_rule(r, inputs, [names.get(id(y), "y") for y in outs if y is not None])
                  for r in _RULES.get(type(f).__name__, ())]
-        for i, (x, gx) in enumerate(zip(f_inputs, gxs)):
+        for i, (x, gx) in enumerate(zip(f_inputs, gxs, strict=True)):
             if gx is None or _is_constant(x):
                 continue
             gx = np.asarray(_array_of(gx))
@@ -333,12 +333,17 @@ space to play.</p>
     document.body.dataset.frame = String(current);
     note("frame " + current);
   }
-  function stop() { if (timer !== null) { clearInterval(timer); timer = null; } playButton.innerHTML = "&#x25B6; Play"; }
+  function stop() {
+    if (timer !== null) { clearInterval(timer); timer = null; }
+    playButton.innerHTML = "&#x25B6; Play";
+  }
   function play() {
     if (timer !== null) { stop(); return; }
     if (current === frames.length - 1) show(0);
     playButton.innerHTML = "&#x23F8; Pause";
-    timer = setInterval(function () { if (current >= frames.length - 1) stop(); else show(current + 1); }, 1200);
+    timer = setInterval(function () {
+      if (current >= frames.length - 1) stop(); else show(current + 1);
+    }, 1200);
   }
   document.getElementById("first").onclick = function () { stop(); show(0); };
   document.getElementById("prev").onclick = function () { stop(); show(current - 1); };
@@ -394,7 +399,7 @@ def _write_gif(path, pngs, captions):
     strip = line * max(len(w) for w in wrapped) + 16
     height = max(p.height for p in pictures) + strip
     frames = []
-    for picture, lines in zip(pictures, wrapped):
+    for picture, lines in zip(pictures, wrapped, strict=True):
         canvas = Image.new("RGB", (width, height), "white")
         canvas.paste(picture, ((width - picture.width) // 2, 0))
         draw = ImageDraw.Draw(canvas)
