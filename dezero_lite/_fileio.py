@@ -1,4 +1,5 @@
 """Writing files so that a crash never leaves a half-written one in place of a good one."""
+import contextlib
 import os
 import re
 import secrets
@@ -60,10 +61,8 @@ def atomic_write(path: str | os.PathLike[str], fill: Callable[[str], object]) ->
                                   f"writable (chmod u+w) or choose another name")
     for tmp, pid in _temp_names(folder, base):
         if pid != os.getpid() and not _alive(pid):
-            try:
+            with contextlib.suppress(OSError):
                 os.remove(tmp)
-            except OSError:
-                pass
     tmp = os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies
@@ -76,10 +75,9 @@ def atomic_write(path: str | os.PathLike[str], fill: Callable[[str], object]) ->
             os.chmod(tmp, old_mode)
         _fsync(tmp)
         os.replace(tmp, path)
-        try:
+        # Some file systems cannot sync a folder; the rename is done.
+        with contextlib.suppress(OSError):
             _fsync(folder)
-        except OSError:  # some file systems cannot sync a folder; the rename is done
-            pass
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

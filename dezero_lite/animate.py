@@ -51,7 +51,7 @@ def _text(array, max_values):
     array = np.asarray(_array_of(array))
     if array.size <= max_values:
         return _format_array(array)
-    return "(array of shape %s)" % (tuple(array.shape),)
+    return f"(array of shape {tuple(array.shape)})"
 
 
 class BackwardAnimation:
@@ -66,7 +66,7 @@ class BackwardAnimation:
         return len(self.frames)
 
     def __repr__(self) -> str:
-        return "<BackwardAnimation with %d frames>" % len(self.frames)
+        return f"<BackwardAnimation with {len(self.frames)} frames>"
 
     def _sized_frames(self):
         """The frames with every node as big as its biggest label in any frame, so that dot
@@ -85,8 +85,8 @@ class BackwardAnimation:
                 node = m.group(1)
                 if node not in sizes:
                     return m.group(0)
-                return "%s, width=%.3f, height=%.3f, fixedsize=true];" % (
-                    m.group(0)[:-2], sizes[node][0], sizes[node][1])
+                w, h = sizes[node]
+                return f"{m.group(0)[:-2]}, width={w:.3f}, height={h:.3f}, fixedsize=true];"
             out.append(re.sub(r"(?m)^(v\d+|f\d+|legend) \[.*\];$", fix, text))
         return out
 
@@ -107,9 +107,10 @@ class BackwardAnimation:
         try:
             page = _page(self.svgs(), self.captions)
         except GraphvizNotFoundError as e:
-            return "<p>%s</p>" % html.escape(str(e).split("\n")[0])
-        return ('<iframe srcdoc="%s" style="width: 100%%; height: 640px; border: 1px solid #ced4da">'
-                '</iframe>' % html.escape(page, quote=True))
+            return "<p>" + html.escape(str(e).split("\n")[0]) + "</p>"
+        srcdoc = html.escape(page, quote=True)
+        return (f'<iframe srcdoc="{srcdoc}" style="width: 100%; height: 640px; '
+                'border: 1px solid #ced4da"></iframe>')
 
     def save(self, to_file: str | os.PathLike[str]) -> str:
         """Write to_file: .html (one page, works offline), .gif, or a folder ending in / for PNGs.
@@ -121,8 +122,8 @@ class BackwardAnimation:
         kind = "png" if to_file.endswith(("/", os.sep)) or os.path.isdir(to_file) \
             else os.path.splitext(to_file)[1].lower().lstrip(".")
         if kind not in ("html", "gif", "png"):
-            raise ValueError("Cannot write the animation to %r: name a .html or .gif file, or a "
-                             "folder ending in / for one PNG per frame" % to_file)
+            raise ValueError(f"Cannot write the animation to {to_file!r}: name a .html or .gif "
+                             "file, or a folder ending in / for one PNG per frame")
         try:
             if kind == "html":
                 _write_html(to_file, self.svgs(), self.captions)
@@ -131,10 +132,10 @@ class BackwardAnimation:
             else:
                 os.makedirs(to_file, exist_ok=True)
                 for i, png in enumerate(self.pngs()):
-                    with open(os.path.join(to_file, "frame%03d.png" % i), "wb") as f:
+                    with open(os.path.join(to_file, f"frame{i:03d}.png"), "wb") as f:
                         f.write(png)
                 with open(os.path.join(to_file, "captions.txt"), "w", encoding="utf-8") as f:
-                    f.write("".join("%d %s\n" % (i, c) for i, c in enumerate(self.captions)))
+                    f.write("".join(f"{i} {c}\n" for i, c in enumerate(self.captions)))
         except GraphvizNotFoundError as e:
             dot_file = (os.path.join(to_file, "frames.dot") if kind == "png"
                         else os.path.splitext(to_file)[0] + ".dot")
@@ -142,9 +143,9 @@ class BackwardAnimation:
                 os.makedirs(to_file, exist_ok=True)
             with open(dot_file, "w", encoding="utf-8") as f:
                 f.write("".join(self.frames))
-            raise GraphvizNotFoundError("Cannot draw the animation %s; the DOT text of its %d "
-                                        "frames was written to %s.\n%s"
-                                        % (to_file, len(self.frames), dot_file, e)) from None
+            raise GraphvizNotFoundError(f"Cannot draw the animation {to_file}; the DOT text of "
+                                        f"its {len(self.frames)} frames was written to "
+                                        f"{dot_file}.\n{e}") from None
         return to_file
 
 
@@ -181,8 +182,8 @@ def animate_backward(output: Variable, to_file: str | os.PathLike[str] | None = 
         for f in functions:
             del f.backward
     if len(calls) != len(functions):
-        raise RuntimeError("animate_backward saw %d of the %d Functions run; the backward loop "
-                           "did not call their backward method" % (len(calls), len(functions)))
+        raise RuntimeError(f"animate_backward saw {len(calls)} of the {len(functions)} Functions "
+                           "run; the backward loop did not call their backward method")
     frames, captions = _frames(output, graph, calls, dict(
         verbose=verbose, show_values=show_values, max_values=max_values, **options))
     animation = BackwardAnimation(frames, captions, timeout)
@@ -203,7 +204,7 @@ def _frames(output, graph, calls, options):
         names[id(output)] = "y" if "y" not in taken else "out"
     for i, v in enumerate(variables):
         if id(v) not in names:
-            names[id(v)] = "t%d" % i if "t%d" % i not in taken else "t%d_" % i
+            names[id(v)] = f"t{i}" if f"t{i}" not in taken else f"t{i}_"
     yname = names[id(output)]
     if calls:
         f, _, gys, _ = calls[0]
@@ -215,8 +216,8 @@ def _frames(output, graph, calls, options):
     state = dict(grads=dict(known), fresh={0}, edges=set(), done=set(), current=None,
                  names=names)
     frames = [_dot(output, graph=graph, frame=state, **options)]
-    captions = ["Before backward: the seed d%s/d%s = %s (ones, the shape of %s) starts the pass."
-                % (yname, yname, _text(seed, max_values), yname)]
+    captions = [f"Before backward: the seed d{yname}/d{yname} = {_text(seed, max_values)} "
+                f"(ones, the shape of {yname}) starts the pass."]
     done = set()
     for step, (f, f_inputs, gys, gxs) in enumerate(calls, 1):
         k = fn_index[id(f)]
@@ -226,12 +227,12 @@ def _frames(output, graph, calls, options):
         for kind, a, b in edges:
             if kind == "fv" and a == k:
                 hot.add((kind, a, b))
-        inputs = [_text(x.data, 4) if _is_constant(x) else names.get(id(x), "x%d" % i)
+        inputs = [_text(x.data, 4) if _is_constant(x) else names.get(id(x), f"x{i}")
                   for i, x in enumerate(f_inputs)]
         outs = [ref() for ref in f.outputs]
         rules = [_rule(r, inputs, [names.get(id(y), "y") for y in outs if y is not None])
                  for r in _RULES.get(type(f).__name__, ())]
-        for i, (x, gx) in enumerate(zip(f_inputs, gxs)):
+        for i, (x, gx) in enumerate(zip(f_inputs, gxs, strict=True)):
             if gx is None or _is_constant(x):
                 continue
             gx = np.asarray(_array_of(gx))
@@ -243,15 +244,16 @@ def _frames(output, graph, calls, options):
             rule = rules[i] + " = " if i < len(rules) else ""
             if rule and len(gys) == 1 and gys[0] is not None and np.shape(_array_of(gys[0])) != gx.shape \
                     and type(f).__name__ in ("Add", "Sub", "Mul", "Div"):
-                rule = "(%s summed to the shape %s) = " % (rule[:-3], tuple(gx.shape))
-            text = "d%s/d%s = %s%s" % (yname, inputs[i], rule, _text(gx, max_values))
+                rule = f"({rule[:-3]} summed to the shape {tuple(gx.shape)}) = "
+            text = f"d{yname}/d{inputs[i]} = {rule}{_text(gx, max_values)}"
             if old is not None:
-                text += ", added to the %s already there: %s" % (
-                    _text(old, max_values), _text(known[id(x)], max_values))
+                text += (f", added to the {_text(old, max_values)} already there: "
+                         f"{_text(known[id(x)], max_values)}")
             parts.append(text)
         gy_text = ", ".join(_text(g, max_values) for g in gys)
-        captions.append("%d/%d %s gets gy = %s and sends %s." % (
-            step, len(calls), type(f).__name__, gy_text, "; ".join(parts) or "nothing back"))
+        sent = "; ".join(parts) or "nothing back"
+        captions.append(f"{step}/{len(calls)} {type(f).__name__} gets gy = {gy_text} "
+                        f"and sends {sent}.")
         state = dict(grads=dict(known), fresh=fresh, edges=hot, done=set(done), current=k,
                      names=names)
         frames.append(_dot(output, graph=graph, frame=state, **options))
@@ -261,7 +263,7 @@ def _frames(output, graph, calls, options):
 
 def _rule(rule, inputs, outputs):
     """A rule such as "gy * x1" with the inputs' and output's names: "gy * b"."""
-    table = {"x%d" % i: name for i, name in enumerate(inputs)}
+    table = {f"x{i}": name for i, name in enumerate(inputs)}
     if len(inputs) == 1:
         table["x"] = inputs[0]
     if len(outputs) == 1:
@@ -331,12 +333,17 @@ space to play.</p>
     document.body.dataset.frame = String(current);
     note("frame " + current);
   }
-  function stop() { if (timer !== null) { clearInterval(timer); timer = null; } playButton.innerHTML = "&#x25B6; Play"; }
+  function stop() {
+    if (timer !== null) { clearInterval(timer); timer = null; }
+    playButton.innerHTML = "&#x25B6; Play";
+  }
   function play() {
     if (timer !== null) { stop(); return; }
     if (current === frames.length - 1) show(0);
     playButton.innerHTML = "&#x23F8; Pause";
-    timer = setInterval(function () { if (current >= frames.length - 1) stop(); else show(current + 1); }, 1200);
+    timer = setInterval(function () {
+      if (current >= frames.length - 1) stop(); else show(current + 1);
+    }, 1200);
   }
   document.getElementById("first").onclick = function () { stop(); show(0); };
   document.getElementById("prev").onclick = function () { stop(); show(current - 1); };
@@ -361,7 +368,7 @@ space to play.</p>
 
 
 def _page(svgs, captions):
-    frames = "\n".join('<div class="frame" id="frame%d">%s</div>' % (i, svg)
+    frames = "\n".join(f'<div class="frame" id="frame{i}">{svg}</div>'
                        for i, svg in enumerate(svgs))
     # json.dumps escapes quotes; "</" is split so that a caption cannot end the script.
     return _PAGE % dict(title="The backward pass, step by step", last=len(svgs) - 1,
@@ -392,7 +399,7 @@ def _write_gif(path, pngs, captions):
     strip = line * max(len(w) for w in wrapped) + 16
     height = max(p.height for p in pictures) + strip
     frames = []
-    for picture, lines in zip(pictures, wrapped):
+    for picture, lines in zip(pictures, wrapped, strict=True):
         canvas = Image.new("RGB", (width, height), "white")
         canvas.paste(picture, ((width - picture.width) // 2, 0))
         draw = ImageDraw.Draw(canvas)

@@ -424,8 +424,8 @@ class CIFAR10(Dataset):
 
     @staticmethod
     def labels() -> dict[int, str]:
-        return dict(enumerate(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
-                               "horse", "ship", "truck"]))
+        names = "airplane automobile bird cat deer dog frog horse ship truck"
+        return dict(enumerate(names.split()))
 
 
 _CIFAR100_FINE = """apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge

@@ -40,7 +40,7 @@ _SHAPES = {
 }
 _FILLS = {"input": "#ffd8a8", "parameter": "#b2f2bb", "intermediate": "#fff4e6",
           "output": "#ffd8a8", "function": "#d0ebff"}
-_STYLES = {role: '%s, fillcolor="%s"' % (_SHAPES[role], _FILLS[role]) for role in _SHAPES}
+_STYLES = {role: f'{_SHAPES[role]}, fillcolor="{_FILLS[role]}"' for role in _SHAPES}
 # Pale for tiny, dark for large (matplotlib's magma, reversed): a vanishing gradient looks
 # washed out, and neighbouring steps differ in hue as well as in lightness.
 _PALETTE = ["#fcfdbf", "#feca8d", "#fd9668", "#f1605d", "#cd4071",
@@ -81,7 +81,7 @@ def _quote(text):
             out.append("\\n")
         elif ord(ch) < 32 or ord(ch) == 127:
             # Other control characters would upset dot: show them as visible escapes.
-            out.append("\\\\x%02x" % ord(ch))
+            out.append(f"\\\\x{ord(ch):02x}")
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
@@ -91,12 +91,12 @@ def _short(name, limit=MAX_NAME):
     name = str(name)
     if len(name) <= limit:
         return name
-    return name[:limit] + "... (%d characters)" % len(name)
+    return name[:limit] + f"... ({len(name)} characters)"
 
 
 def _format_number(x):
     if isinstance(x, float):
-        return "%.4g" % x
+        return f"{x:.4g}"
     return str(x)
 
 
@@ -118,7 +118,7 @@ def _format_array(data):
 def _array_or_shape(data, max_values):
     if data.size <= max_values:
         return _format_array(data)
-    return "%s %s" % (tuple(data.shape), data.dtype)
+    return f"{tuple(data.shape)} {data.dtype}"
 
 
 def _array_of(g):
@@ -168,11 +168,11 @@ def _function_label(f, max_values):
             continue
         text = _format_argument(value)
         if text is not None:
-            lines.append("%s=%s" % (key, _short(text, 30)))
+            lines.append(f"{key}={_short(text, 30)}")
     for i, x in enumerate(f.inputs):
         if _is_constant(x):
             shown = _array_or_shape(x.data, min(max_values, 4))
-            lines.append("x%d = %s (constant)" % (i, _short(shown, 30)))
+            lines.append(f"x{i} = {_short(shown, 30)} (constant)")
     return "\n".join(lines)
 
 
@@ -184,7 +184,7 @@ def _variable_label(v, verbose, show_values, max_values, grad=None, alias=None, 
         lines.append(_short(name))
     data = v.data
     if verbose:
-        lines.append("None" if data is None else "%s %s" % (tuple(data.shape), data.dtype))
+        lines.append("None" if data is None else f"{tuple(data.shape)} {data.dtype}")
     if show_values and data is not None and data.size <= max_values:
         lines.append("data: " + _format_array(data))
     gdata = _array_of(grad)
@@ -203,8 +203,8 @@ def walk(output):
     """
     if not isinstance(output, Variable):
         raise TypeError("get_dot_graph takes the Variable at the end of a graph (such as a loss), "
-                        "not %s; make it with dezero_lite functions, e.g. y = F.exp(Variable(x))"
-                        % type(output).__name__)
+                        f"not {type(output).__name__}; make it with dezero_lite functions, "
+                        "e.g. y = F.exp(Variable(x))")
     variables, var_index, functions, edges = [output], {id(output): 0}, [], []
 
     def index(v):
@@ -284,16 +284,16 @@ def _dark(fill):
 
 def _legend(color_by, scale):
     what = "max |grad|" if color_by == "grad" else "max |data|"
-    rows = ['<tr><td colspan="2"><b>%s</b></td></tr>' % what]
+    rows = [f'<tr><td colspan="2"><b>{what}</b></td></tr>']
     lo, per, bins = scale
     for b in reversed(range(bins)):
         fill = _bin_fill(b, bins)
-        rows.append('<tr><td bgcolor="%s" width="24"> </td><td align="left">1e%d to 1e%d</td></tr>'
-                    % (fill, lo + b * per, lo + (b + 1) * per))
-    rows.append('<tr><td bgcolor="%s" width="24"> </td><td align="left">exactly 0</td></tr>'
-                % _ZERO_FILL)
+        rows.append(f'<tr><td bgcolor="{fill}" width="24"> </td>'
+                    f'<td align="left">1e{lo + b * per} to 1e{lo + (b + 1) * per}</td></tr>')
+    rows.append(f'<tr><td bgcolor="{_ZERO_FILL}" width="24"> </td>'
+                '<td align="left">exactly 0</td></tr>')
     return ('legend [shape=plaintext, label=<<table border="0" cellborder="1" cellspacing="0" '
-            'cellpadding="4">%s</table>>];' % "".join(rows))
+            f'cellpadding="4">{"".join(rows)}</table>>];')
 
 
 def get_dot_graph(output: Variable, verbose: bool = True, *, show_values: bool = False,
@@ -319,12 +319,12 @@ def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB"
     """get_dot_graph, plus what an animation frame needs (see animate.py): `frame` says which
     gradients are known and what to highlight, `graph` is the walk made before backward."""
     if rankdir not in RANKDIRS:
-        raise ValueError("rankdir must be one of %s, not %r" % (", ".join(RANKDIRS), rankdir))
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {rankdir!r}")
     if color_by not in COLOR_BY:
-        raise ValueError("color_by must be None, 'grad' or 'data', not %r" % (color_by,))
+        raise ValueError(f"color_by must be None, 'grad' or 'data', not {color_by!r}")
     if isinstance(max_values, bool) or not isinstance(max_values, (int, np.integer)) or max_values < 0:
-        raise ValueError("max_values must be a whole number of elements, 0 or more, not %r"
-                         % (max_values,))
+        raise ValueError("max_values must be a whole number of elements, 0 or more, "
+                         f"not {max_values!r}")
     variables, functions, edges = walk(output) if graph is None else graph
     groups = _layer_groups(variables, functions) if group_layers else None
     if group_layers and not groups[0]:
@@ -338,7 +338,7 @@ def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB"
         scale = _color_scale(mags)
     lines = [
         "digraph g {",
-        "graph [rankdir=%s];" % rankdir,
+        f"graph [rankdir={rankdir}];",
         'node [fontname="Helvetica", fontsize=12];',
         'edge [color="#495057"];',
     ]
@@ -358,25 +358,25 @@ def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB"
         if scale is not None:
             fill = _color_of(_magnitude(v, color_by, grads), scale)
             if fill is not None:
-                style = '%s, fillcolor="%s"' % (_SHAPES[role], fill)
+                style = f'{_SHAPES[role]}, fillcolor="{fill}"'
                 if _dark(fill):
                     extra += ', fontcolor="white"'
         if frame is not None and i in frame["fresh"]:
             extra += ', color="#e03131", penwidth=3'
-        return "v%d [label=%s, %s%s];" % (i, _quote(label), style, extra)
+        return f"v{i} [label={_quote(label)}, {style}{extra}];"
 
     def fn_line(k):
         label = _function_label(functions[k], max_values)
         if show_order or (frame is not None and k in frame["done"]):
-            label = "#%d %s" % (k + 1, label)
+            label = f"#{k + 1} {label}"
         style, extra = _STYLES["function"], ""
         if frame is not None:
             if k == frame["current"]:
-                style = '%s, fillcolor="#ff8787"' % _SHAPES["function"]
+                style = _SHAPES["function"] + ', fillcolor="#ff8787"'
                 extra = ', color="#c92a2a", penwidth=3'
             elif k in frame["done"]:
-                style = '%s, fillcolor="#e9ecef"' % _SHAPES["function"]
-        return "f%d [label=%s, %s%s];" % (k, _quote(label), style, extra)
+                style = _SHAPES["function"] + ', fillcolor="#e9ecef"'
+        return f"f{k} [label={_quote(label)}, {style}{extra}];"
 
     def declare(node):
         if node not in declared:
@@ -385,13 +385,14 @@ def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB"
 
     declare("v0")
     for kind, a, b in edges:
-        tail, head = ("f%d" % a, "v%d" % b) if kind == "fv" else ("v%d" % a, "f%d" % b)
+        tail, head = (f"f{a}", f"v{b}") if kind == "fv" else (f"v{a}", f"f{b}")
         declare(tail)
         declare(head)
         hot = frame is not None and (kind, a, b) in frame["edges"]
-        lines.append("%s -> %s%s;" % (tail, head, ' [color="#e03131", penwidth=3]' if hot else ""))
+        attributes = ' [color="#e03131", penwidth=3]' if hot else ""
+        lines.append(f"{tail} -> {head}{attributes};")
     for k in range(len(functions)):  # a Function whose outputs are all gone and inputs constant
-        declare("f%d" % k)
+        declare(f"f{k}")
     if groups is not None:
         lines += _clusters(groups)
     if scale is not None:
@@ -418,16 +419,16 @@ def _clusters(groups):
 
     def emit(path, depth):
         indent = "  " * depth
-        lines.append('%ssubgraph cluster_%d {' % (indent, number[0]))
+        lines.append(f"{indent}subgraph cluster_{number[0]} {{")
         number[0] += 1
-        lines.append('%s  label=%s; labeljust=l; style="rounded,dashed"; color="#868e96"; '
-                     'fontname="Helvetica"; fontsize=12;' % (indent, _quote(_short(path))))
-        members = ["f%d" % k for k in fgroups.get(path, [])] + ["v%d" % i for i in vgroups.get(path, [])]
+        lines.append(f"{indent}  label={_quote(_short(path))}; labeljust=l; "
+                     'style="rounded,dashed"; color="#868e96"; fontname="Helvetica"; fontsize=12;')
+        members = [f"f{k}" for k in fgroups.get(path, [])] + [f"v{i}" for i in vgroups.get(path, [])]
         if members:
-            lines.append("%s  %s;" % (indent, "; ".join(members)))
+            lines.append(f"{indent}  {'; '.join(members)};")
         for child in children.get(path, []):
             emit(child, depth + 1)
-        lines.append("%s}" % indent)
+        lines.append(indent + "}")
 
     for top in children.get(None, []):
         emit(top, 0)
@@ -449,7 +450,7 @@ def _check_timeout(timeout):
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
                                 or not timeout > 0):
         raise ValueError("timeout must be a number of seconds above 0 (or None to wait for "
-                         "ever), not %r" % (timeout,))
+                         f"ever), not {timeout!r}")
 
 
 def _run_dot(source, fmt, timeout=DOT_TIMEOUT, target=None):
@@ -458,7 +459,7 @@ def _run_dot(source, fmt, timeout=DOT_TIMEOUT, target=None):
     graphviz = _graphviz()
     from graphviz.backend import dot_command, execute
     cmd = dot_command.command("dot", fmt)
-    where = "" if target is None else " drawing %s" % target
+    where = "" if target is None else f" drawing {target}"
     try:
         proc = execute.run_check(cmd, input=source.encode("utf-8"), stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, quiet=True, timeout=timeout)
@@ -468,13 +469,13 @@ def _run_dot(source, fmt, timeout=DOT_TIMEOUT, target=None):
     except graphviz.CalledProcessError as e:
         stderr = e.stderr or getattr(e.__context__, "stderr", None) or b""
         message = stderr.decode("utf-8", "replace").strip() or "(no message)"
-        raise GraphvizError("Graphviz dot failed (exit code %d)%s: %s"
-                            % (e.returncode, where, message)) from None
+        raise GraphvizError(f"Graphviz dot failed (exit code {e.returncode}){where}: "
+                            f"{message}") from None
     except subprocess.TimeoutExpired:
         raise GraphvizError(
-            "Graphviz dot gave up after %g seconds%s: the graph is too big or too tangled to lay "
-            "out quickly. Try rankdir='LR', fewer nodes (a smaller input, fewer layers or steps), "
-            "verbose=False, or a longer timeout=." % (timeout, where)) from None
+            f"Graphviz dot gave up after {timeout:g} seconds{where}: the graph is too big or too "
+            "tangled to lay out quickly. Try rankdir='LR', fewer nodes (a smaller input, fewer "
+            "layers or steps), verbose=False, or a longer timeout=.") from None
     return proc.stdout
 
 
@@ -492,8 +493,9 @@ class DotGraph:
         return self.source
 
     def __repr__(self) -> str:
-        where = "" if self.path is None else " saved to %r" % self.path
-        return "<DotGraph with %d lines%s>" % (self.source.count("\n"), where)
+        where = "" if self.path is None else f" saved to {self.path!r}"
+        lines = self.source.count("\n")
+        return f"<DotGraph with {lines} lines{where}>"
 
     def pipe(self, fmt: str = "svg") -> bytes:
         """The picture as bytes in format fmt ("png", "svg" or "pdf")."""
@@ -514,8 +516,8 @@ class DotGraph:
         try:
             picture = _run_dot(self.source, fmt, self.timeout, target=to_file)
         except GraphvizNotFoundError as e:
-            raise GraphvizNotFoundError("Cannot draw %s; the DOT text was written to %s.\n%s"
-                                        % (to_file, dot_file, e)) from None
+            raise GraphvizNotFoundError(f"Cannot draw {to_file}; the DOT text was written to "
+                                        f"{dot_file}.\n{e}") from None
 
         def write_picture(tmp):
             with open(tmp, "wb") as f:
@@ -539,21 +541,21 @@ class DotGraph:
         if svg is not None:
             return {"image/svg+xml": svg}
         if isinstance(self._error, GraphvizNotFoundError):
-            note = "Graphviz is not available (%s), " % str(self._error).split("\n")[0]
+            note = "Graphviz is not available (" + str(self._error).split("\n")[0] + "), "
         else:
-            note = "Graphviz 'dot' could not draw this graph (%s), " % self._error
+            note = f"Graphviz 'dot' could not draw this graph ({self._error}), "
         note += "so here is its DOT text:"
         return {
-            "text/html": "<p>%s</p><pre>%s</pre>" % (html.escape(note), html.escape(self.source)),
+            "text/html": f"<p>{html.escape(note)}</p><pre>{html.escape(self.source)}</pre>",
             "text/plain": note + "\n" + self.source,
         }
 
 
 def _check_format(fmt, to_file=None):
     if fmt not in FORMATS:
-        what = "file %r" % to_file if to_file is not None else "format %r" % fmt
-        raise ValueError("Cannot draw %s: the format must be one of %s (given by the file's "
-                         "extension, e.g. graph.png)." % (what, ", ".join(FORMATS)))
+        what = f"file {to_file!r}" if to_file is not None else f"format {fmt!r}"
+        raise ValueError(f"Cannot draw {what}: the format must be one of {', '.join(FORMATS)} "
+                         "(given by the file's extension, e.g. graph.png).")
     return fmt
 
 

@@ -46,7 +46,7 @@ class record_layers:
     def __init__(self, model: Layer) -> None:
         from dezero_lite.layers import Layer
         if not isinstance(model, Layer):
-            raise TypeError("record_layers takes a Layer or Model, not %s" % type(model).__name__)
+            raise TypeError(f"record_layers takes a Layer or Model, not {type(model).__name__}")
         self.model = model
         self.paths: dict[int, str] = {}  # id(sub-layer) -> attribute path
         stack = [("", model)]

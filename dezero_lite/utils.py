@@ -20,7 +20,7 @@ def sum_to(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """Sum the array x down to shape, undoing a broadcast to x.shape."""
     shape = tuple(shape)
     lead = x.ndim - len(shape)
-    if lead < 0 or any(s not in (1, xs) for s, xs in zip(shape, x.shape[lead:])):
+    if lead < 0 or any(s not in (1, xs) for s, xs in zip(shape, x.shape[lead:], strict=True)):
         raise ValueError(
             f"sum_to: shape {x.shape} cannot be summed to {shape}: the target must be "
             f"a shape that broadcasts to {x.shape}")

@@ -24,6 +24,7 @@ def chain_rule(outer_diff, inner, inner_diff):
 
 
 # name, inner u(x), u'(x), outer g(u), g'(u), derivative at 0 worked out on paper (as text)
+# fmt: off
 exercises = [
     ("exp(x**2 + 2x + 3)",
      lambda x: x ** 2 + 2 * x + 3, lambda x: 2 * x + 2,
@@ -43,6 +44,7 @@ exercises = [
      math.exp, math.exp,
      6 * math.exp(3), "u'(0) e^u(0) = 6e^3"),
 ]
+# fmt: on
 
 points = [-1.5, -0.3, 0.0, 0.7, 1.2]
 for name, inner, inner_diff, outer, outer_diff, at_zero, on_paper in exercises:

@@ -282,6 +282,6 @@ class NoPriority(Variable):
 
 
 opaque = np.array([1.0, 2.0]) * NoPriority(np.array(3.0))
-print("without __array_priority__: ndarray * Variable is an", type(opaque).__name__,
-      "of dtype", opaque.dtype, "holding", type(opaque[0]).__name__ + "s")
+print(f"without __array_priority__: ndarray * Variable is an {type(opaque).__name__} "
+      f"of dtype {opaque.dtype} holding {type(opaque[0]).__name__}s")
 assert opaque.dtype == object and isinstance(opaque[0], Variable)

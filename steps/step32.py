@@ -278,7 +278,7 @@ def pow(x, c):
 # Variable's operators, in one table.
 for name, func in (("__add__", add), ("__radd__", add), ("__mul__", mul), ("__rmul__", mul),
                    ("__neg__", neg), ("__sub__", sub), ("__rsub__", rsub),
-                   ("__truediv__", div), ("__rtruediv__", rdiv), ("__pow__", pow)):
+                   ("__truediv__", div), ("__rtruediv__", rdiv), ("__pow__", pow)):  # fmt: skip
     setattr(Variable, name, func)
 
 
@@ -355,7 +355,8 @@ f.backward()
 print(f"(a+b)/(c+d) at (1, 2, 3, 4): {f.data:.6f} (3/7)")
 print("  its grads:", ", ".join(f"{w.grad:.6f}" for w in v), "(1/7, 1/7, -3/49, -3/49)")
 assert abs(f.data - 3 / 7) < 1e-15
-assert all(abs(w.grad - g) < 1e-15 for w, g in zip(v, (1 / 7, 1 / 7, -3 / 49, -3 / 49), strict=True))
+expected = (1 / 7, 1 / 7, -3 / 49, -3 / 49)
+assert all(abs(w.grad - g) < 1e-15 for w, g in zip(v, expected, strict=True))
 
 x = Variable(np.array(2.0))
 mixed = [x - 5, 5 - x, x / 4, 4 / x, -x, x ** 3]

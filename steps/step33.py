@@ -284,7 +284,7 @@ def pow(x, c):
 # Variable's operators, in one table.
 for name, func in (("__add__", add), ("__radd__", add), ("__mul__", mul), ("__rmul__", mul),
                    ("__neg__", neg), ("__sub__", sub), ("__rsub__", rsub),
-                   ("__truediv__", div), ("__rtruediv__", rdiv), ("__pow__", pow)):
+                   ("__truediv__", div), ("__rtruediv__", rdiv), ("__pow__", pow)):  # fmt: skip
     setattr(Variable, name, func)
 
 

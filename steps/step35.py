@@ -323,7 +323,7 @@ def transpose(x, axes=None):
 # Variable's operators, in one table.
 for name, func in (("__add__", add), ("__radd__", add), ("__mul__", mul), ("__rmul__", mul),
                    ("__neg__", neg), ("__sub__", sub), ("__rsub__", rsub),
-                   ("__truediv__", div), ("__rtruediv__", rdiv), ("__pow__", pow)):
+                   ("__truediv__", div), ("__rtruediv__", rdiv), ("__pow__", pow)):  # fmt: skip
     setattr(Variable, name, func)
 
 

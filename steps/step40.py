@@ -392,13 +392,14 @@ def sum(x, axis=None, keepdims=False):
     return Sum(axis, keepdims)(x)
 
 
+# fmt: off
 def broadcast_to(x, shape):
     """x repeated along new or length-1 axes to the given shape."""
     x = as_variable(x)
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    if len(shape) < x.ndim or any(n != 1 and n != m for n, m in zip(x.shape[::-1], shape[::-1], strict=False)):
+    if len(shape) < x.ndim or any(n not in (1, m) for n, m in zip(x.shape[::-1], shape[::-1], strict=False)):
         raise ValueError(f"cannot broadcast {x.shape} to {shape}: from the right, "
                          f"each axis must be 1 or match")
     return BroadcastTo(shape)(x)
@@ -410,10 +411,11 @@ def sum_to(x, shape):
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    if len(shape) > x.ndim or any(n != 1 and n != m for n, m in zip(shape[::-1], x.shape[::-1], strict=False)):
+    if len(shape) > x.ndim or any(n not in (1, m) for n, m in zip(shape[::-1], x.shape[::-1], strict=False)):
         raise ValueError(f"cannot sum shape {x.shape} to {shape}: "
                          f"{shape} does not broadcast to {x.shape}")
     return SumTo(shape)(x)
+# fmt: on
 
 
 def matmul(x, W):
@@ -429,7 +431,7 @@ def matmul(x, W):
 for name, func in (("__add__", add), ("__radd__", add), ("__mul__", mul), ("__rmul__", mul),
                    ("__neg__", neg), ("__sub__", sub), ("__rsub__", rsub),
                    ("__truediv__", div), ("__rtruediv__", rdiv), ("__pow__", pow),
-                   ("__matmul__", matmul)):
+                   ("__matmul__", matmul)):  # fmt: skip
     setattr(Variable, name, func)
 
 

@@ -4,8 +4,9 @@ Builds on step 41 (the package; `backward(create_graph=True)` gives a gradient t
 a graph of its own, step 33). The new idea: look at those graphs with the package's
 drawing, which shows what steps 20-33 drew by hand, and more.
 `dezero_lite.utils.get_dot_graph(y)` walks back from y in the order backward() would
-and writes the graph as DOT text, Graphviz's language for pictures of graphs; `plot_dot_graph(y, to_file=...)` hands that text to
-Graphviz's `dot` program to draw a PNG (and writes the .dot text beside it).
+and writes the graph as DOT text, Graphviz's language for pictures of graphs;
+`plot_dot_graph(y, to_file=...)` hands that text to Graphviz's `dot` program to draw a
+PNG (and writes the .dot text beside it).
 
 The function is tanh at x = 1. Its first derivative 1 - tanh(x)**2 = 0.419974 is a small
 graph (4 Functions), the second, -2 tanh(x) (1 - tanh(x)**2) = -0.639700, a bigger one (9),

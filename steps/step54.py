@@ -19,11 +19,11 @@ import os
 # Matrices this small are slower on several BLAS threads than on one, on a busy machine.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import sys
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 MISSING_DEPENDENCY = 77  # exit status for "an optional package is missing" (see steps/README.md)
 try:

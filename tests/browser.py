@@ -4,6 +4,7 @@ Chromium started with --remote-debugging-pipe reads JSON commands, each ending i
 byte, from file descriptor 3 and writes replies and events to descriptor 4.
 """
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -28,7 +29,8 @@ def find_chromium():
 class Browser:
     def __init__(self, executable, width=1200, height=900):
         self.profile = tempfile.mkdtemp(prefix="chromium-profile-")
-        self._log = open(os.path.join(self.profile, "stderr.txt"), "wb")
+        # Chromium's stderr, kept open while it runs: close() closes it.
+        self._log = open(os.path.join(self.profile, "stderr.txt"), "wb")  # noqa: SIM115
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
         self.proc = subprocess.Popen(
@@ -107,10 +109,8 @@ class Browser:
                     and e["params"].get("type") == "error")]
 
     def close(self):
-        try:
+        with contextlib.suppress(Exception):
             self.call("Browser.close", timeout=5)
-        except Exception:
-            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -118,4 +118,5 @@ class Browser:
             self.proc.wait()
         os.close(self._to_browser)
         os.close(self._from_browser)
+        self._log.close()
         shutil.rmtree(self.profile, ignore_errors=True)

@@ -1,4 +1,5 @@
 """Downloads against a local server on 127.0.0.1: checked, complete, atomic, with a deadline."""
+import contextlib
 import gzip
 import hashlib
 import http.server
@@ -8,6 +9,7 @@ import tarfile
 import threading
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,10 +28,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.hits.append(self.path)
-        try:
+        # A broken connection: the client gave up, as it should.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.routes[self.path.split("?")[0]](self)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up, as it should
 
     def log_message(self, *args):
         pass
@@ -65,7 +66,7 @@ def test_a_file_is_downloaded_once_and_then_read_from_the_cache(server, tmp_path
     Handler.routes["/data/good.bin"] = lambda h: h.send_body(GOOD)
     md5 = hashlib.md5(GOOD).hexdigest()
     path = get_file(server + "/data/good.bin?version=2", md5=md5)
-    assert open(path, "rb").read() == GOOD and path.endswith("good.bin")
+    assert Path(path).read_bytes() == GOOD and path.endswith("good.bin")
     assert get_file(server + "/data/good.bin", md5=md5) == path
     assert Handler.hits == ["/data/good.bin?version=2"]  # the second call used the cache
     assert cache_files(tmp_path) == ["good.bin"]
@@ -86,7 +87,7 @@ def test_a_page_that_fails_the_check_is_never_cached(server, tmp_path):
         get_file(server + "/data.bin", md5=hashlib.md5(GOOD).hexdigest())
 
     def not_html(path):
-        if open(path, "rb").read(15).lower().startswith(b"<!doctype html"):
+        if Path(path).read_bytes()[:15].lower().startswith(b"<!doctype html"):
             raise ValueError("an HTML page, not the data")
     with pytest.raises(DownloadError, match="an HTML page, not the data"):
         get_file(server + "/data.bin", check=not_html)
@@ -98,7 +99,7 @@ def test_a_cached_file_that_fails_its_check_is_downloaded_again(server, tmp_path
     (tmp_path / "cache" / "good.bin").write_bytes(PORTAL)  # left by a captive portal
     Handler.routes["/good.bin"] = lambda h: h.send_body(GOOD)
     path = get_file(server + "/good.bin", md5=hashlib.md5(GOOD).hexdigest())
-    assert open(path, "rb").read() == GOOD and Handler.hits == ["/good.bin"]
+    assert Path(path).read_bytes() == GOOD and Handler.hits == ["/good.bin"]
 
 
 def test_a_server_that_trickles_runs_into_the_deadline(server, tmp_path):

@@ -4,6 +4,7 @@ A child process saves two different models over one file, again and again; it is
 random moments. After every kill the file must load and hold one model or the other,
 complete. Temporary files the dead child left behind are removed by the next save.
 """
+import contextlib
 import os
 import random
 import signal
@@ -53,10 +54,8 @@ def test_sigkill_during_save_leaves_the_old_or_the_new_file(tmp_path):
                                  text=True)
         try:
             assert child.stdout.readline().strip() == "ready"
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=rng.uniform(0.0, 0.15))  # the child saves while we wait
-            except subprocess.TimeoutExpired:
-                pass
         finally:
             os.kill(child.pid, signal.SIGKILL)
             child.wait()
