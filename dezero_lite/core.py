@@ -321,7 +321,7 @@ def grad(outputs: Variable | Sequence[Variable], inputs: Variable | Sequence[Var
         raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; "
                          f"give one per output (None stands for ones)")
     seeds: dict[Variable, Variable] = {}
-    for y, gy in zip(outputs, grad_outputs):
+    for y, gy in zip(outputs, grad_outputs, strict=True):
         gy = _seed(y, gy)
         seeds[y] = gy if y not in seeds else seeds[y] + gy
     final = _backprop(seeds, create_graph, retain=set(inputs))
@@ -376,12 +376,12 @@ def _backprop(seeds, create_graph, retain=()):
             else:
                 gys = [grads.pop(ref(), None) for ref in f.outputs]   # a freed output is None
                 if retain:
-                    for ref, gy in zip(f.outputs, gys):
+                    for ref, gy in zip(f.outputs, gys, strict=True):
                         if gy is not None and (retain is True or ref() in retain):
                             final[ref()] = gy
                 # An output that was freed, or not used, contributes zero.
                 gys = [_zeros(s, d, create_graph) if gy is None else gy
-                       for gy, (s, d) in zip(gys, f.output_specs)]
+                       for gy, (s, d) in zip(gys, f.output_specs, strict=True)]
             gxs = f.backward(*gys)
             if type(gxs) is not tuple:
                 gxs = (gxs,)
@@ -389,7 +389,7 @@ def _backprop(seeds, create_graph, retain=()):
                 raise ValueError(
                     f"{type(f).__name__}.backward returned {len(gxs)} gradients "
                     f"for {len(f.inputs)} inputs")
-            for x, gx in zip(f.inputs, gxs):
+            for x, gx in zip(f.inputs, gxs, strict=True):
                 if gx is None or type(x) is Constant:
                     continue
                 gx = _checked_grad(f, x, gx, create_graph)

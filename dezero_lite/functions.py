@@ -68,7 +68,7 @@ def _unbroadcast(f, *gxs):
     """Sum each gradient back to the shape of its input, undoing broadcasting (the backward
     loop then gives it the input's dtype: float32 + float64 gives a float32 gradient)."""
     return tuple([gx if gx is None or gx.shape == x.shape else sum_to(gx, x.shape)
-                  for gx, x in zip(gxs, f.inputs)])
+                  for gx, x in zip(gxs, f.inputs, strict=True)])
 
 
 class _Cast(Function):
@@ -847,6 +847,7 @@ def _transpose_method(self, *axes):
     return transpose(self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes)
 
 
+# fmt: off
 _VARIABLE_METHODS = {
     "__add__": add, "__radd__": add,
     "__sub__": sub, "__rsub__": rsub,
@@ -862,6 +863,7 @@ _VARIABLE_METHODS = {
     "sum": sum, "mean": mean, "max": max, "min": min,
     "matmul": matmul, "dot": matmul,
 }
+# fmt: on
 for _name, _method in _VARIABLE_METHODS.items():
     setattr(Variable, _name, _method)
 
@@ -1088,7 +1090,7 @@ class Split(Function):
             ends = [0, *cut, n]
         index = [slice(None)] * x.ndim
         parts = []
-        for start, stop in zip(ends[:-1], ends[1:]):
+        for start, stop in zip(ends[:-1], ends[1:], strict=True):
             index[axis] = slice(start, stop)
             parts.append(x[tuple(index)])
         return tuple(parts)
@@ -1103,4 +1105,4 @@ def split(x: VariableLike, indices_or_sections: int | Sequence[int], axis: int =
     return tuple(ys) if isinstance(ys, list) else (ys,)
 
 
-from dezero_lite.functions_conv import *  # noqa: E402,F401,F403  (conv and pooling, DeZero's module)
+from dezero_lite.functions_conv import *  # noqa: E402,F403  (conv and pooling, DeZero's module)

@@ -159,16 +159,16 @@ class Layer:
                 problems.append(f"missing from the file: {', '.join(missing)}")
             if extra:
                 problems.append(f"in the file but not in the model: {', '.join(extra)}")
-            for k, (owner, attr, p) in owners.items():
+            for k, (owner, attr, _) in owners.items():
                 if k in npz.headers:
                     problems += _spec_problems(k, npz.headers[k], *owner.param_spec(attr))
             if problems:
                 raise ValueError(f"cannot load {path} into {type(self).__name__}: " + "; ".join(problems))
             loaded = {}
-            for k, (owner, attr, p) in owners.items():
+            for k, (owner, attr, _) in owners.items():
                 dtype = owner.param_spec(attr)[1]
                 loaded[k] = npz.read(k).astype(dtype or npz.headers[k][1], copy=False)
-        for k, (owner, attr, p) in owners.items():  # every check passed: now change the model
+        for k, (_, _, p) in owners.items():  # every check passed: now change the model
             on_gpu = p.data is not None and cuda.get_array_module(p.data) is not np
             p.data = cuda.as_cupy(loaded[k]) if on_gpu else loaded[k]
 
@@ -214,7 +214,7 @@ def _spec_problems(name, header, shape, dtype):
         want = "floating point" if dtype is None else dtype.name
         return [f"{name} has dtype {got_dtype} in the file but must be {want}"]
     if shape is not None and (len(got_shape) != len(shape) or any(
-            want is not None and got != want for got, want in zip(got_shape, shape))):
+            want is not None and got != want for got, want in zip(got_shape, shape, strict=True))):
         shown = tuple("any" if n is None else n for n in shape)
         return [f"{name} has shape {got_shape} in the file but {shown} in the model"]
     return []
@@ -480,9 +480,8 @@ class LSTM(Layer):
 
     def __init__(self, hidden_size: int, in_size: int | None = None) -> None:
         super().__init__()
-        H, I = hidden_size, in_size
-        self.hidden_size = H
-        self.x2f, self.x2i, self.x2o, self.x2u = (Linear(H, in_size=I) for _ in range(4))
+        H = self.hidden_size = hidden_size
+        self.x2f, self.x2i, self.x2o, self.x2u = (Linear(H, in_size=in_size) for _ in range(4))
         self.h2f, self.h2i, self.h2o, self.h2u = (Linear(H, in_size=H, nobias=True) for _ in range(4))
         self.reset_state()
 

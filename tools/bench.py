@@ -157,7 +157,7 @@ def _mlp_data(n_in, n_out, batch=100, seed=0):
 def _mlp_weights(sizes, seed=0):
     rng = np.random.default_rng(seed)
     return [(rng.standard_normal((i, o)).astype(np.float32) * np.float32(np.sqrt(1 / i)),
-             np.zeros(o, np.float32)) for i, o in zip(sizes[:-1], sizes[1:])]
+             np.zeros(o, np.float32)) for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
 
 
 def mlp_numpy(sizes, lr=0.1):
@@ -188,7 +188,7 @@ def _dezero_mlp(sizes):
     model = MLP(sizes[1:])
     x, t = _mlp_data(sizes[0], sizes[-1])
     model(x)  # creates the weights, then we overwrite them to match the others
-    for layer, (W, b) in zip(model.layers, _mlp_weights(sizes)):
+    for layer, (W, b) in zip(model.layers, _mlp_weights(sizes), strict=True):
         layer.W.data[...] = W
         layer.b.data[...] = b
     return model, x, t
@@ -556,10 +556,9 @@ def lstm_dezero(hidden=100, batch=30, bptt=30):
 
     def run(windows=None):  # windows=1: one window, no update, for the gradient check
         lstm.reset_state()
-        loss, count = 0, 0
-        for x, t in SeqDataLoader(data, batch_size=batch):
+        loss = 0
+        for count, (x, t) in enumerate(SeqDataLoader(data, batch_size=batch), 1):
             loss += F.mean_squared_error(fc(lstm(x)), t)
-            count += 1
             if count % bptt == 0:
                 model.cleargrads()
                 loss.backward()
