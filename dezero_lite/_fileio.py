@@ -1,4 +1,5 @@
 """Writing files so that a crash never leaves a half-written one in place of a good one."""
+
 import contextlib
 import os
 import re
@@ -48,8 +49,9 @@ def atomic_write(path: str | os.PathLike[str], fill: Callable[[str], object]) ->
     path = os.path.realpath(path)  # write through a symlink to its target
     folder, base = os.path.split(path)
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot write {shown}: the folder {folder} does not exist; "
-                                f"create it first")
+        raise FileNotFoundError(
+            f"cannot write {shown}: the folder {folder} does not exist; create it first"
+        )
     old_mode = None
     if os.path.exists(path):
         st = os.stat(path)
@@ -57,8 +59,10 @@ def atomic_write(path: str | os.PathLike[str], fill: Callable[[str], object]) ->
         if not stat.S_ISREG(st.st_mode):
             raise IsADirectoryError(f"cannot write {shown}: it exists and is not a regular file")
         if not old_mode & stat.S_IWUSR or not os.access(path, os.W_OK):
-            raise PermissionError(f"cannot write {shown}: the file is read-only; make it "
-                                  f"writable (chmod u+w) or choose another name")
+            raise PermissionError(
+                f"cannot write {shown}: the file is read-only; make it "
+                f"writable (chmod u+w) or choose another name"
+            )
     for tmp, pid in _temp_names(folder, base):
         if pid != os.getpid() and not _alive(pid):
             with contextlib.suppress(OSError):
@@ -67,8 +71,9 @@ def atomic_write(path: str | os.PathLike[str], fill: Callable[[str], object]) ->
     try:
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies
     except PermissionError:
-        raise PermissionError(f"cannot write {shown}: the folder {folder} is not writable; "
-                              f"choose another folder") from None
+        raise PermissionError(
+            f"cannot write {shown}: the folder {folder} is not writable; choose another folder"
+        ) from None
     try:
         fill(tmp)
         if old_mode is not None:

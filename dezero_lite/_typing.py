@@ -1,4 +1,5 @@
 """Type aliases for the hints of the public API."""
+
 from collections.abc import Sequence
 from typing import TypeAlias
 

@@ -4,6 +4,7 @@ animate_backward(y) runs y.backward() itself, watching each Function's backward 
 the duration, so the gradients end exactly as backward() leaves them (intermediate ones
 retained) and the frames show the order the real loop takes.
 """
+
 import html
 import json
 import os
@@ -15,8 +16,16 @@ import numpy as np
 
 from dezero_lite.core import Variable
 from dezero_lite.graph import (
-    DOT_TIMEOUT, GraphvizNotFoundError, _array_of, _check_timeout, _dot, _format_array, _is_constant,
-    _run_dot, walk)
+    DOT_TIMEOUT,
+    GraphvizNotFoundError,
+    _array_of,
+    _check_timeout,
+    _dot,
+    _format_array,
+    _is_constant,
+    _run_dot,
+    walk,
+)
 
 __all__ = ["animate_backward", "BackwardAnimation"]
 
@@ -57,7 +66,9 @@ def _text(array, max_values):
 class BackwardAnimation:
     """The frames of one backward pass: DOT texts and a caption each; save() draws them."""
 
-    def __init__(self, frames: list[str], captions: list[str], timeout: float | None = DOT_TIMEOUT) -> None:
+    def __init__(
+        self, frames: list[str], captions: list[str], timeout: float | None = DOT_TIMEOUT
+    ) -> None:
         self.frames = frames
         self.captions = captions
         self.timeout = timeout
@@ -81,12 +92,14 @@ class BackwardAnimation:
                 sizes[parts[1]] = (max(old[0], w), max(old[1], h))
         out = []
         for text in self.frames:
+
             def fix(m):
                 node = m.group(1)
                 if node not in sizes:
                     return m.group(0)
                 w, h = sizes[node]
                 return f"{m.group(0)[:-2]}, width={w:.3f}, height={h:.3f}, fixedsize=true];"
+
             out.append(re.sub(r"(?m)^(v\d+|f\d+|legend) \[.*\];$", fix, text))
         return out
 
@@ -95,7 +108,7 @@ class BackwardAnimation:
         out = []
         for text in self._sized_frames():
             svg = _run_dot(text, "svg", self.timeout).decode("utf-8")
-            out.append(svg[svg.index("<svg"):])
+            out.append(svg[svg.index("<svg") :])
         return out
 
     def pngs(self) -> list[bytes]:
@@ -109,8 +122,10 @@ class BackwardAnimation:
         except GraphvizNotFoundError as e:
             return "<p>" + html.escape(str(e).split("\n")[0]) + "</p>"
         srcdoc = html.escape(page, quote=True)
-        return (f'<iframe srcdoc="{srcdoc}" style="width: 100%; height: 640px; '
-                'border: 1px solid #ced4da"></iframe>')
+        return (
+            f'<iframe srcdoc="{srcdoc}" style="width: 100%; height: 640px; '
+            'border: 1px solid #ced4da"></iframe>'
+        )
 
     def save(self, to_file: str | os.PathLike[str]) -> str:
         """Write to_file: .html (one page, works offline), .gif, or a folder ending in / for PNGs.
@@ -119,11 +134,16 @@ class BackwardAnimation:
         GraphvizNotFoundError says what to install.
         """
         to_file = os.fspath(to_file)
-        kind = "png" if to_file.endswith(("/", os.sep)) or os.path.isdir(to_file) \
+        kind = (
+            "png"
+            if to_file.endswith(("/", os.sep)) or os.path.isdir(to_file)
             else os.path.splitext(to_file)[1].lower().lstrip(".")
+        )
         if kind not in ("html", "gif", "png"):
-            raise ValueError(f"Cannot write the animation to {to_file!r}: name a .html or .gif "
-                             "file, or a folder ending in / for one PNG per frame")
+            raise ValueError(
+                f"Cannot write the animation to {to_file!r}: name a .html or .gif "
+                "file, or a folder ending in / for one PNG per frame"
+            )
         try:
             if kind == "html":
                 _write_html(to_file, self.svgs(), self.captions)
@@ -137,21 +157,33 @@ class BackwardAnimation:
                 with open(os.path.join(to_file, "captions.txt"), "w", encoding="utf-8") as f:
                     f.write("".join(f"{i} {c}\n" for i, c in enumerate(self.captions)))
         except GraphvizNotFoundError as e:
-            dot_file = (os.path.join(to_file, "frames.dot") if kind == "png"
-                        else os.path.splitext(to_file)[0] + ".dot")
+            dot_file = (
+                os.path.join(to_file, "frames.dot")
+                if kind == "png"
+                else os.path.splitext(to_file)[0] + ".dot"
+            )
             if kind == "png":
                 os.makedirs(to_file, exist_ok=True)
             with open(dot_file, "w", encoding="utf-8") as f:
                 f.write("".join(self.frames))
-            raise GraphvizNotFoundError(f"Cannot draw the animation {to_file}; the DOT text of "
-                                        f"its {len(self.frames)} frames was written to "
-                                        f"{dot_file}.\n{e}") from None
+            raise GraphvizNotFoundError(
+                f"Cannot draw the animation {to_file}; the DOT text of "
+                f"its {len(self.frames)} frames was written to "
+                f"{dot_file}.\n{e}"
+            ) from None
         return to_file
 
 
-def animate_backward(output: Variable, to_file: str | os.PathLike[str] | None = "backward.html", *,
-                     verbose: bool = False, show_values: bool = True, max_values: int = 16,
-                     timeout: float | None = DOT_TIMEOUT, **options: Any) -> BackwardAnimation:
+def animate_backward(
+    output: Variable,
+    to_file: str | os.PathLike[str] | None = "backward.html",
+    *,
+    verbose: bool = False,
+    show_values: bool = True,
+    max_values: int = 16,
+    timeout: float | None = DOT_TIMEOUT,
+    **options: Any,
+) -> BackwardAnimation:
     """Run output.backward(retain_grad=True), recording each step; draw it to to_file.
 
     Frame 0 shows the graph before backward with only the seed gradient; frame k shows the
@@ -172,6 +204,7 @@ def animate_backward(output: Variable, to_file: str | os.PathLike[str] | None = 
             gxs = inner(*gys)
             calls.append((f, inputs, gys, gxs))
             return gxs
+
         return backward
 
     for f in functions:
@@ -182,10 +215,16 @@ def animate_backward(output: Variable, to_file: str | os.PathLike[str] | None = 
         for f in functions:
             del f.backward
     if len(calls) != len(functions):
-        raise RuntimeError(f"animate_backward saw {len(calls)} of the {len(functions)} Functions "
-                           "run; the backward loop did not call their backward method")
-    frames, captions = _frames(output, graph, calls, dict(
-        verbose=verbose, show_values=show_values, max_values=max_values, **options))
+        raise RuntimeError(
+            f"animate_backward saw {len(calls)} of the {len(functions)} Functions "
+            "run; the backward loop did not call their backward method"
+        )
+    frames, captions = _frames(
+        output,
+        graph,
+        calls,
+        dict(verbose=verbose, show_values=show_values, max_values=max_values, **options),
+    )
     animation = BackwardAnimation(frames, captions, timeout)
     if to_file is not None:
         animation.save(to_file)
@@ -213,11 +252,12 @@ def _frames(output, graph, calls, options):
     else:
         seed = np.asarray(getattr(output.grad, "data", output.grad))
     known = {id(output): seed}
-    state = dict(grads=dict(known), fresh={0}, edges=set(), done=set(), current=None,
-                 names=names)
+    state = dict(grads=dict(known), fresh={0}, edges=set(), done=set(), current=None, names=names)
     frames = [_dot(output, graph=graph, frame=state, **options)]
-    captions = [f"Before backward: the seed d{yname}/d{yname} = {_text(seed, max_values)} "
-                f"(ones, the shape of {yname}) starts the pass."]
+    captions = [
+        f"Before backward: the seed d{yname}/d{yname} = {_text(seed, max_values)} "
+        f"(ones, the shape of {yname}) starts the pass."
+    ]
     done = set()
     for step, (f, f_inputs, gys, gxs) in enumerate(calls, 1):
         k = fn_index[id(f)]
@@ -227,11 +267,15 @@ def _frames(output, graph, calls, options):
         for kind, a, b in edges:
             if kind == "fv" and a == k:
                 hot.add((kind, a, b))
-        inputs = [_text(x.data, 4) if _is_constant(x) else names.get(id(x), f"x{i}")
-                  for i, x in enumerate(f_inputs)]
+        inputs = [
+            _text(x.data, 4) if _is_constant(x) else names.get(id(x), f"x{i}")
+            for i, x in enumerate(f_inputs)
+        ]
         outs = [ref() for ref in f.outputs]
-        rules = [_rule(r, inputs, [names.get(id(y), "y") for y in outs if y is not None])
-                 for r in _RULES.get(type(f).__name__, ())]
+        rules = [
+            _rule(r, inputs, [names.get(id(y), "y") for y in outs if y is not None])
+            for r in _RULES.get(type(f).__name__, ())
+        ]
         for i, (x, gx) in enumerate(zip(f_inputs, gxs, strict=True)):
             if gx is None or _is_constant(x):
                 continue
@@ -242,20 +286,29 @@ def _frames(output, graph, calls, options):
             fresh.add(j)
             hot.add(("vf", j, k))
             rule = rules[i] + " = " if i < len(rules) else ""
-            if rule and len(gys) == 1 and gys[0] is not None and np.shape(_array_of(gys[0])) != gx.shape \
-                    and type(f).__name__ in ("Add", "Sub", "Mul", "Div"):
+            if (
+                rule
+                and len(gys) == 1
+                and gys[0] is not None
+                and np.shape(_array_of(gys[0])) != gx.shape
+                and type(f).__name__ in ("Add", "Sub", "Mul", "Div")
+            ):
                 rule = f"({rule[:-3]} summed to the shape {tuple(gx.shape)}) = "
             text = f"d{yname}/d{inputs[i]} = {rule}{_text(gx, max_values)}"
             if old is not None:
-                text += (f", added to the {_text(old, max_values)} already there: "
-                         f"{_text(known[id(x)], max_values)}")
+                text += (
+                    f", added to the {_text(old, max_values)} already there: "
+                    f"{_text(known[id(x)], max_values)}"
+                )
             parts.append(text)
         gy_text = ", ".join(_text(g, max_values) for g in gys)
         sent = "; ".join(parts) or "nothing back"
-        captions.append(f"{step}/{len(calls)} {type(f).__name__} gets gy = {gy_text} "
-                        f"and sends {sent}.")
-        state = dict(grads=dict(known), fresh=fresh, edges=hot, done=set(done), current=k,
-                     names=names)
+        captions.append(
+            f"{step}/{len(calls)} {type(f).__name__} gets gy = {gy_text} and sends {sent}."
+        )
+        state = dict(
+            grads=dict(known), fresh=fresh, edges=hot, done=set(done), current=k, names=names
+        )
         frames.append(_dot(output, graph=graph, frame=state, **options))
         done.add(k)
     return frames, captions
@@ -368,11 +421,16 @@ space to play.</p>
 
 
 def _page(svgs, captions):
-    frames = "\n".join(f'<div class="frame" id="frame{i}">{svg}</div>'
-                       for i, svg in enumerate(svgs))
+    frames = "\n".join(
+        f'<div class="frame" id="frame{i}">{svg}</div>' for i, svg in enumerate(svgs)
+    )
     # json.dumps escapes quotes; "</" is split so that a caption cannot end the script.
-    return _PAGE % dict(title="The backward pass, step by step", last=len(svgs) - 1,
-                        frames=frames, captions=json.dumps(captions).replace("</", "<\\/"))
+    return _PAGE % dict(
+        title="The backward pass, step by step",
+        last=len(svgs) - 1,
+        frames=frames,
+        captions=json.dumps(captions).replace("</", "<\\/"),
+    )
 
 
 def _write_html(path, svgs, captions):
@@ -384,9 +442,12 @@ def _write_gif(path, pngs, captions):
     try:
         from PIL import Image, ImageDraw, ImageFont
     except ImportError:
-        raise ImportError("Writing a GIF needs Pillow: pip install 'dezero_lite[graph]' "
-                          "(or pip install pillow); an .html animation needs only Graphviz") from None
+        raise ImportError(
+            "Writing a GIF needs Pillow: pip install 'dezero_lite[graph]' "
+            "(or pip install pillow); an .html animation needs only Graphviz"
+        ) from None
     import io
+
     pictures = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
     width = max(max(p.width for p in pictures), 480)
     try:
@@ -410,5 +471,6 @@ def _write_gif(path, pngs, captions):
         frames.append(canvas.quantize(colors=128, method=Image.Quantize.MEDIANCUT))
     durations = [1600] * len(frames)
     durations[-1] = 4000  # linger on the result
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0,
-                   disposal=1)
+    frames[0].save(
+        path, save_all=True, append_images=frames[1:], duration=durations, loop=0, disposal=1
+    )

@@ -8,6 +8,7 @@ resolve to the very same module objects as `dezero_lite`, `dezero_lite.functions
 (not copies: `dezero.Variable is dezero_lite.Variable`). A real DeZero installed
 beside it is never hidden unless asked for with force=True (`--force`).
 """
+
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -43,14 +44,16 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if not name.startswith(ALIAS + "."):
             return None
-        real = TARGET + name[len(ALIAS):]
+        real = TARGET + name[len(ALIAS) :]
         try:
             module = importlib.import_module(real)
         except ModuleNotFoundError as e:
             if e.name != real:  # the module exists but needs something missing
                 raise
-            raise ModuleNotFoundError(f"No module named {name!r}: dezero_lite has no module "
-                                      f"{real!r} to stand in for it", name=name) from None
+            raise ModuleNotFoundError(
+                f"No module named {name!r}: dezero_lite has no module {real!r} to stand in for it",
+                name=name,
+            ) from None
         return importlib.util.spec_from_loader(name, _SameModule(module))
 
 
@@ -88,9 +91,13 @@ def install(force: bool = False) -> ModuleType:
             raise RuntimeError(
                 f"a real DeZero is installed ({other}), so `import dezero` gives it; "
                 f"dezero_lite.as_dezero leaves it alone. Call install(force=True) (or pass "
-                f"--force) to use dezero_lite under the name dezero in this process anyway")
-        warnings.warn(f"dezero_lite now stands in for the DeZero installed at {other} "
-                      f"in this process: `import dezero` gives dezero_lite", stacklevel=2)
+                f"--force) to use dezero_lite under the name dezero in this process anyway"
+            )
+        warnings.warn(
+            f"dezero_lite now stands in for the DeZero installed at {other} "
+            f"in this process: `import dezero` gives dezero_lite",
+            stacklevel=2,
+        )
         for name in [n for n in sys.modules if n == ALIAS or n.startswith(ALIAS + ".")]:
             del sys.modules[name]
     if _finder not in sys.meta_path:
@@ -98,7 +105,7 @@ def install(force: bool = False) -> ModuleType:
     sys.modules[ALIAS] = dezero_lite
     for name, module in list(sys.modules.items()):  # the submodules loaded so far
         if name.startswith(TARGET + ".") and module is not None:
-            sys.modules.setdefault(ALIAS + name[len(TARGET):], module)
+            sys.modules.setdefault(ALIAS + name[len(TARGET) :], module)
     return dezero_lite
 
 
@@ -107,8 +114,11 @@ def uninstall() -> None:
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
     for name, module in list(sys.modules.items()):
-        if (name == ALIAS or name.startswith(ALIAS + ".")) and module is not None \
-                and getattr(module, "__name__", "").startswith(TARGET):
+        if (
+            (name == ALIAS or name.startswith(ALIAS + "."))
+            and module is not None
+            and getattr(module, "__name__", "").startswith(TARGET)
+        ):
             del sys.modules[name]
 
 
@@ -141,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"as_dezero: {e}", file=sys.stderr)
         return 2
     if other is not None:
-        print(f"as_dezero: dezero_lite stands in for the DeZero installed at {other}",
-              file=sys.stderr)
+        print(
+            f"as_dezero: dezero_lite stands in for the DeZero installed at {other}", file=sys.stderr
+        )
     sys.argv = argv
     runpy.run_path(script, run_name="__main__")
     return 0

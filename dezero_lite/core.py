@@ -3,6 +3,7 @@
 Ops live in functions.py, which imports this module and binds the operators to
 Variable; this module imports no op module.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from typing import ParamSpec, TypeGuard, TypeVar
 
     from dezero_lite._typing import Axis, Shape, VariableLike
+
     P = ParamSpec("P")
     R = TypeVar("R")
 
@@ -80,6 +82,7 @@ class using_config:
         def with_mode(*args, **kwargs):
             with self:
                 return func(*args, **kwargs)
+
         return with_mode
 
 
@@ -121,16 +124,18 @@ def _check_plain(data):
     """Refuse ndarray subclasses: their operators mean other things (np.matrix makes * a matrix product)."""
     if type(data) is not np.ndarray and isinstance(data, np.ndarray):
         name = f"{type(data).__module__}.{type(data).__name__}"
-        raise TypeError(f"{name} is a subclass of ndarray whose operators or indexing may "
-                        f"differ from a plain array's; convert it first with np.asarray(x)")
+        raise TypeError(
+            f"{name} is a subclass of ndarray whose operators or indexing may "
+            f"differ from a plain array's; convert it first with np.asarray(x)"
+        )
 
 
 # A clock of writes to Variable.data. Each Function notes the time of its forward
 # pass; backward refuses a Function whose arrays were assigned after that.
 _write_clock = itertools.count(1)
 _last_write = 0
-_write_times: weakref.WeakKeyDictionary[Variable, int] = weakref.WeakKeyDictionary()   # last writes
-_keep_copies = 0   # > 0 inside detect_changes()
+_write_times: weakref.WeakKeyDictionary[Variable, int] = weakref.WeakKeyDictionary()  # last writes
+_keep_copies = 0  # > 0 inside detect_changes()
 
 
 @contextlib.contextmanager
@@ -159,7 +164,8 @@ class Variable:
             value = data.item() if isinstance(data, np.generic) else data
             raise TypeError(
                 f"Variable takes a NumPy ndarray, not {type(data).__name__}; "
-                f"wrap the value first: Variable(np.array({value!r}))")
+                f"wrap the value first: Variable(np.array({value!r}))"
+            )
         _check_plain(data)
         self._data = data
         self.name = name
@@ -169,11 +175,13 @@ class Variable:
 
     def _set_data(self, data):
         global _last_write
-        if isinstance(data, np.generic):   # x.data - 0.1 * g is a NumPy scalar for 0-dim x
+        if isinstance(data, np.generic):  # x.data - 0.1 * g is a NumPy scalar for 0-dim x
             data = np.asarray(data)
         elif data is not None and not _is_array(data):
-            raise TypeError(f"Variable.data takes a NumPy ndarray, not {type(data).__name__}; "
-                            f"wrap the value first: np.array(...)")
+            raise TypeError(
+                f"Variable.data takes a NumPy ndarray, not {type(data).__name__}; "
+                f"wrap the value first: np.array(...)"
+            )
         _check_plain(data)
         self._data = data
         _write_times[self] = _last_write = next(_write_clock)
@@ -234,11 +242,13 @@ class Variable:
 
     def to_cpu(self) -> None:
         from dezero_lite import cuda
+
         if self._data is not None and cuda.as_numpy(self._data) is not self._data:
             self.data = cuda.as_numpy(self._data)
 
     def to_gpu(self) -> None:
         from dezero_lite import cuda
+
         if self._data is not None:
             self.data = cuda.as_cupy(self._data)
 
@@ -263,16 +273,18 @@ class Variable:
     if TYPE_CHECKING:
         # For type checkers only: the attributes, and the operators and methods that
         # functions.py binds to Variable from its table at import time.
-        _data: Any   # an ndarray (None in a Parameter whose shape is not known yet)
+        _data: Any  # an ndarray (None in a Parameter whose shape is not known yet)
         name: str | None
         grad: Variable | None
         creator: Function | None
         generation: int
 
         def _op(self, other: VariableLike) -> Variable: ...
+
         __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _op
         __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = _op
         matmul = dot = _op
+
         def __neg__(self) -> Variable: ...
         def __getitem__(self, slices: Any) -> Variable: ...
         def reshape(self, *shape: Shape) -> Variable: ...
@@ -280,6 +292,7 @@ class Variable:
         @property
         def T(self) -> Variable: ...
         def sum(self, axis: Axis = None, keepdims: bool = False) -> Variable: ...
+
         mean = max = min = sum
 
 
@@ -302,10 +315,14 @@ class Constant(Variable):
     __slots__ = ()
 
 
-def grad(outputs: Variable | Sequence[Variable], inputs: Variable | Sequence[Variable],
-         grad_outputs: (VariableLike | list[VariableLike | None]
-                        | tuple[VariableLike | None, ...] | None) = None,
-         create_graph: bool = False) -> tuple[Variable | None, ...]:
+def grad(
+    outputs: Variable | Sequence[Variable],
+    inputs: Variable | Sequence[Variable],
+    grad_outputs: (
+        VariableLike | list[VariableLike | None] | tuple[VariableLike | None, ...] | None
+    ) = None,
+    create_graph: bool = False,
+) -> tuple[Variable | None, ...]:
     """Gradients of outputs with respect to inputs, as a tuple; no .grad is touched.
 
     Like torch.autograd.grad: grad_outputs (one per output) defaults to ones; an
@@ -318,8 +335,10 @@ def grad(outputs: Variable | Sequence[Variable], inputs: Variable | Sequence[Var
     elif not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; "
-                         f"give one per output (None stands for ones)")
+        raise ValueError(
+            f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; "
+            f"give one per output (None stands for ones)"
+        )
     seeds: dict[Variable, Variable] = {}
     for y, gy in zip(outputs, grad_outputs, strict=True):
         gy = _seed(y, gy)
@@ -334,8 +353,10 @@ def _seed(y, gy):
         return _new_variable(np.ones_like(y._data))
     gy = as_variable(gy)
     if gy.shape != y.shape:
-        raise ValueError(f"a gradient of shape {gy.shape} was given for an output of "
-                         f"shape {y.shape}; they must match")
+        raise ValueError(
+            f"a gradient of shape {gy.shape} was given for an output of "
+            f"shape {y.shape}; they must match"
+        )
     return gy
 
 
@@ -366,29 +387,34 @@ def _backprop(seeds, create_graph, retain=()):
     try:
         while heap:
             f = heapq.heappop(heap)[2]
-            if f.forward_time != _last_write:   # something was written since: look closer
+            if f.forward_time != _last_write:  # something was written since: look closer
                 _check_unchanged(f)
-            if len(f.outputs) == 1:   # (nearly always; f is on the heap because its output has a gradient)
+            if (
+                len(f.outputs) == 1
+            ):  # (nearly always; f is on the heap because its output has a gradient)
                 y = f.outputs[0]()
                 gys = (grads.pop(y),)
                 if retain and (retain is True or y in retain):
                     final[y] = gys[0]
             else:
-                gys = [grads.pop(ref(), None) for ref in f.outputs]   # a freed output is None
+                gys = [grads.pop(ref(), None) for ref in f.outputs]  # a freed output is None
                 if retain:
                     for ref, gy in zip(f.outputs, gys, strict=True):
                         if gy is not None and (retain is True or ref() in retain):
                             final[ref()] = gy
                 # An output that was freed, or not used, contributes zero.
-                gys = [_zeros(s, d, create_graph) if gy is None else gy
-                       for gy, (s, d) in zip(gys, f.output_specs, strict=True)]
+                gys = [
+                    _zeros(s, d, create_graph) if gy is None else gy
+                    for gy, (s, d) in zip(gys, f.output_specs, strict=True)
+                ]
             gxs = f.backward(*gys)
             if type(gxs) is not tuple:
                 gxs = (gxs,)
             if len(gxs) != len(f.inputs):
                 raise ValueError(
                     f"{type(f).__name__}.backward returned {len(gxs)} gradients "
-                    f"for {len(f.inputs)} inputs")
+                    f"for {len(f.inputs)} inputs"
+                )
             for x, gx in zip(f.inputs, gxs, strict=True):
                 if gx is None or type(x) is Constant:
                     continue
@@ -423,12 +449,16 @@ def _checked_grad(f, x, gx, create_graph):
             gx = Variable(as_array(gx))
         data = gx._data
     else:
-        if type(gx) is not np.ndarray and not isinstance(gx, np.generic):   # (0-d work gives scalars)
+        if type(gx) is not np.ndarray and not isinstance(
+            gx, np.generic
+        ):  # (0-d work gives scalars)
             gx = gx._data if isinstance(gx, Variable) else as_array(gx)
         data = gx
     if data.shape != x._data.shape:
-        raise ValueError(f"{type(f).__name__}.backward returned a gradient of shape "
-                         f"{data.shape} for an input of shape {x.shape}")
+        raise ValueError(
+            f"{type(f).__name__}.backward returned a gradient of shape "
+            f"{data.shape} for an input of shape {x.shape}"
+        )
     if data.dtype != x._data.dtype and x._data.dtype.kind == "f":
         gx = cast_like(gx, x) if create_graph else gx.astype(x._data.dtype)
     return gx
@@ -441,12 +471,13 @@ def _check_unchanged(f):
     used += [("output", i, ref()) for i, ref in enumerate(f.outputs)]
     copies = f.copies or [None] * len(used)
     for (kind, i, v), copy in zip(used, copies, strict=True):
-        if v is None:   # an output freed since
+        if v is None:  # an output freed since
             continue
         if _write_times.get(v, 0) > f.forward_time:
             how = "had its .data assigned"
-        elif copy is not None and not np.array_equal(v._data, copy,
-                                                     equal_nan=copy.dtype.kind in "fc"):
+        elif copy is not None and not np.array_equal(
+            v._data, copy, equal_nan=copy.dtype.kind in "fc"
+        ):
             how = "had elements changed in place"
         else:
             continue
@@ -454,7 +485,8 @@ def _check_unchanged(f):
         raise RuntimeError(
             f"{who} ({kind} {i} of {type(f).__name__}) {how} after the forward pass that "
             f"used it, so this backward pass would give a wrong gradient; run the forward "
-            f"pass again after changing it (or change a copy)")
+            f"pass again after changing it (or change a copy)"
+        )
 
 
 # Set by functions.py (core imports no op): gx in the dtype of x, by a differentiable cast.
@@ -478,7 +510,7 @@ def _input_array(value, inputs):
     number takes the dtype of the floating array it meets (float32 stays float32)."""
     if type(value) is np.ndarray:
         return value
-    if isinstance(value, (int, float, complex)):   # (np.float64 is a float too)
+    if isinstance(value, (int, float, complex)):  # (np.float64 is a float too)
         dtype = None
         for x in inputs:
             x = x._data if isinstance(x, Variable) else x
@@ -493,7 +525,8 @@ def _input_array(value, inputs):
         return value
     raise TypeError(
         f"cannot use {type(value).__name__} as an input; inputs are Variables, "
-        f"NumPy arrays or Python numbers (wrap lists with np.array(...))")
+        f"NumPy arrays or Python numbers (wrap lists with np.array(...))"
+    )
 
 
 def _constant(value, inputs):
@@ -523,16 +556,19 @@ class Function:
     inputs: tuple[Variable, ...] = ()
     outputs: Sequence[weakref.ref[Variable]] = ()
     forward_time: float = 0
-    copies: list[np.ndarray] | None = None   # the arrays it used, kept under detect_changes()
+    copies: list[np.ndarray] | None = None  # the arrays it used, kept under detect_changes()
 
-    def __call__(self, *inputs: Any) -> Any:   # Variables, arrays, numbers -> Variable (a list if several)
-        if _arrays_only.get():   # called by an op's backward in a pass that builds no graph
+    def __call__(
+        self, *inputs: Any
+    ) -> Any:  # Variables, arrays, numbers -> Variable (a list if several)
+        if _arrays_only.get():  # called by an op's backward in a pass that builds no graph
             return self._forward_arrays(inputs)
         # Arrays and numbers become Constants; the loop keeps the common all-Variable call cheap.
         for x in inputs:
             if not isinstance(x, Variable):
-                inputs = tuple([x if isinstance(x, Variable) else _constant(x, inputs)
-                                for x in inputs])
+                inputs = tuple(
+                    [x if isinstance(x, Variable) else _constant(x, inputs) for x in inputs]
+                )
                 break
         # (nearly every op takes one or two inputs: skipping the list for them is a measurable win)
         try:
@@ -544,14 +580,15 @@ class Function:
                 ys = self.forward(*[x._data for x in inputs])
         except (ValueError, IndexError, TypeError) as e:
             raise _naming(self, e) from None
-        single = type(ys) is not tuple   # (nearly always: one output)
+        single = type(ys) is not tuple  # (nearly always: one output)
         outputs = (_new_variable(ys),) if single else [_new_variable(y) for y in ys]
-        if _enable_backprop.get():   # record the call in the graph (not under no_grad)
+        if _enable_backprop.get():  # record the call in the graph (not under no_grad)
             if self.outputs:
                 raise RuntimeError(
                     f"this {type(self).__name__} object was called before; a Function records "
                     f"one call (its inputs and outputs), so a second call would cut the first "
-                    f"out of its graph. Make a new one for each call: {type(self).__name__}()(x)")
+                    f"out of its graph. Make a new one for each call: {type(self).__name__}()(x)"
+                )
             generation = 0
             for x in inputs:
                 if x.generation > generation:
@@ -565,7 +602,7 @@ class Function:
             self.forward_time = _last_write
             if _keep_copies:
                 self.copies = [np.copy(v._data) for v in (*inputs, *outputs)]
-                self.forward_time += 0.5   # never the clock's time: backward always checks
+                self.forward_time += 0.5  # never the clock's time: backward always checks
             if not single:
                 self.output_specs = [(y.shape, y.dtype) for y in outputs]
         return outputs[0] if single else outputs
@@ -582,7 +619,7 @@ class Function:
             raise _naming(self, e) from None
         return list(ys) if type(ys) is tuple else ys
 
-    def forward(self, *xs: Any) -> np.ndarray | tuple[np.ndarray, ...]:   # Any: ops name their own
+    def forward(self, *xs: Any) -> np.ndarray | tuple[np.ndarray, ...]:  # Any: ops name their own
         raise NotImplementedError(f"{type(self).__name__} has no forward")
 
     def backward(self, *gys: Any) -> Variable | tuple[Variable | None, ...] | None:

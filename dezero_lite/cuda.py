@@ -1,4 +1,5 @@
 """GPU support through CuPy, which is optional: without it everything runs on NumPy."""
+
 import importlib.util
 from types import ModuleType
 from typing import Any
@@ -18,7 +19,8 @@ def _cupy():
     except ImportError:
         raise RuntimeError(
             "CuPy is not installed, so there is no GPU to move data to; install "
-            "CuPy for your CUDA version (see https://cupy.dev) or stay on the CPU") from None
+            "CuPy for your CUDA version (see https://cupy.dev) or stay on the CPU"
+        ) from None
     return cupy
 
 

@@ -1,4 +1,5 @@
 """Mini-batches from a Dataset: DataLoader (shuffled) and SeqDataLoader (for recurrent nets)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -24,15 +25,28 @@ class DataLoader:
     (so np.random.seed works as in DeZero) or from a private one when `seed` is given.
     """
 
-    def __init__(self, dataset: Dataset | Sequence[Any], batch_size: int, shuffle: bool = True,
-                 gpu: bool = False, seed: int | None = None) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
-            raise ValueError(f"{type(self).__name__}: batch_size must be a positive int, "
-                             f"got {batch_size!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-                                 or seed < 0):
-            raise ValueError(f"{type(self).__name__}: seed must be None or an int >= 0, got {seed!r}")
+    def __init__(
+        self,
+        dataset: Dataset | Sequence[Any],
+        batch_size: int,
+        shuffle: bool = True,
+        gpu: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: batch_size must be a positive int, got {batch_size!r}"
+            )
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: seed must be None or an int >= 0, got {seed!r}"
+            )
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
@@ -65,7 +79,7 @@ class DataLoader:
             self.reset()
             raise StopIteration
         i, b = self.iteration, self.batch_size
-        batch = self._gather(self.index[i * b:(i + 1) * b])
+        batch = self._gather(self.index[i * b : (i + 1) * b])
         self.iteration += 1
         return batch
 
@@ -74,9 +88,13 @@ class DataLoader:
 
     def _gather(self, indices):
         ds = self.dataset
-        plain = (type(ds).__getitem__ is Dataset.__getitem__
-                 and ds.transform is None and ds.target_transform is None
-                 and isinstance(ds.data, np.ndarray) and isinstance(ds.label, (np.ndarray, type(None))))
+        plain = (
+            type(ds).__getitem__ is Dataset.__getitem__
+            and ds.transform is None
+            and ds.target_transform is None
+            and isinstance(ds.data, np.ndarray)
+            and isinstance(ds.label, (np.ndarray, type(None)))
+        )
         if plain:  # no per-item transform: one fancy-index instead of a Python loop
             x = ds.data[indices]
             t = None if ds.label is None else ds.label[indices]
@@ -86,6 +104,7 @@ class DataLoader:
             t = None if examples[0][1] is None else np.array([e[1] for e in examples])
         if self.gpu:
             from dezero_lite import cuda
+
             x = cuda.as_cupy(x)
             t = None if t is None else cuda.as_cupy(t)
         return x, t
@@ -104,11 +123,15 @@ class SeqDataLoader(DataLoader):
     an epoch has N // batch_size batches, so no stretch runs into the next one.
     """
 
-    def __init__(self, dataset: Dataset | Sequence[Any], batch_size: int, gpu: bool = False) -> None:
+    def __init__(
+        self, dataset: Dataset | Sequence[Any], batch_size: int, gpu: bool = False
+    ) -> None:
         super().__init__(dataset, batch_size, shuffle=False, gpu=gpu)
         if self.data_size < self.batch_size:
-            raise ValueError(f"SeqDataLoader needs at least batch_size={batch_size} items, "
-                             f"the data set has {self.data_size}")
+            raise ValueError(
+                f"SeqDataLoader needs at least batch_size={batch_size} items, "
+                f"the data set has {self.data_size}"
+            )
         self.max_iter = self.data_size // self.batch_size
 
     def __next__(self) -> tuple[Any, Any]:

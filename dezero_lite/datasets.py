@@ -1,4 +1,5 @@
 """Data sets: a base class, toy sets made in memory, sklearn's 8x8 digits, and downloaded ones."""
+
 import ast
 import gzip
 import math
@@ -30,8 +31,12 @@ Transform: TypeAlias = Callable[[Any], Any]  # what transform= and target_transf
 class Dataset:
     """An indexable set of (x, t) pairs; subclasses fill `data` and `label` in `prepare()`."""
 
-    def __init__(self, train: bool = True, transform: Transform | None = None,
-                 target_transform: Transform | None = None) -> None:
+    def __init__(
+        self,
+        train: bool = True,
+        transform: Transform | None = None,
+        target_transform: Transform | None = None,
+    ) -> None:
         self.train = train
         self.transform = transform
         self.target_transform = target_transform
@@ -41,8 +46,10 @@ class Dataset:
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         if not isinstance(index, (int, np.integer)):
-            raise TypeError(f"{type(self).__name__} is indexed by one int, got "
-                            f"{type(index).__name__}; use a DataLoader for batches")
+            raise TypeError(
+                f"{type(self).__name__} is indexed by one int, got "
+                f"{type(index).__name__}; use a DataLoader for batches"
+            )
         x = self.data[index]
         if self.transform is not None:
             x = self.transform(x)
@@ -112,8 +119,13 @@ _GATE_TARGETS = {
 class LogicGate(Dataset):
     """The four inputs [[0,0],[0,1],[1,0],[1,1]] with the truth table of 'and', 'or', 'nand' or 'xor'."""
 
-    def __init__(self, gate: str, train: bool = True, transform: Transform | None = None,
-                 target_transform: Transform | None = None) -> None:
+    def __init__(
+        self,
+        gate: str,
+        train: bool = True,
+        transform: Transform | None = None,
+        target_transform: Transform | None = None,
+    ) -> None:
         key = str(gate).lower()
         if key not in _GATE_TARGETS:
             raise ValueError(f"unknown gate {gate!r}; choose one of {sorted(_GATE_TARGETS)}")
@@ -147,13 +159,24 @@ class Digits(Dataset):
     A fixed seeded split puts 80% in train and the rest in test.
     """
 
-    def __init__(self, train: bool = True, transform: Transform | None = None,
-                 target_transform: Transform | None = None, seed: int = 0, test_ratio: float = 0.2) -> None:
-        ratio_ok = not isinstance(test_ratio, bool) and isinstance(test_ratio, (int, float, np.floating)) \
+    def __init__(
+        self,
+        train: bool = True,
+        transform: Transform | None = None,
+        target_transform: Transform | None = None,
+        seed: int = 0,
+        test_ratio: float = 0.2,
+    ) -> None:
+        ratio_ok = (
+            not isinstance(test_ratio, bool)
+            and isinstance(test_ratio, (int, float, np.floating))
             and 0 < test_ratio < 1
+        )
         if not ratio_ok:
-            raise ValueError(f"Digits: test_ratio must be a number between 0 and 1 (exclusive), "
-                             f"such as 0.2, got {test_ratio!r}")
+            raise ValueError(
+                f"Digits: test_ratio must be a number between 0 and 1 (exclusive), "
+                f"such as 0.2, got {test_ratio!r}"
+            )
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"Digits: seed must be an int >= 0, got {seed!r}")
         self.seed = seed
@@ -164,16 +187,20 @@ class Digits(Dataset):
         try:
             from sklearn.datasets import load_digits
         except ImportError:
-            raise ImportError("Digits needs scikit-learn, which ships the 8x8 digits: "
-                              "pip install scikit-learn (or pip install dezero_lite[digits])") from None
+            raise ImportError(
+                "Digits needs scikit-learn, which ships the 8x8 digits: "
+                "pip install scikit-learn (or pip install dezero_lite[digits])"
+            ) from None
         bunch = load_digits()
         x = (bunch.data / 16.0).astype(np.float32)
         t = bunch.target.astype(np.int32)
         order = np.random.default_rng(self.seed).permutation(len(t))
         n_test = int(round(len(t) * self.test_ratio))
         if not 0 < n_test < len(t):
-            raise ValueError(f"Digits: test_ratio={self.test_ratio} leaves {len(t) - n_test} training "
-                             f"and {n_test} test images of {len(t)}; both must be non-empty")
+            raise ValueError(
+                f"Digits: test_ratio={self.test_ratio} leaves {len(t) - n_test} training "
+                f"and {n_test} test images of {len(t)}; both must be non-empty"
+            )
         idx = order[n_test:] if self.train else order[:n_test]
         self.data, self.label = x[idx], t[idx]
 
@@ -230,16 +257,20 @@ def load_idx(path: str | os.PathLike[str], max_bytes: int = 1 << 30) -> np.ndarr
             dtype, shape = _read_idx_header(f, path)
             expected = math.prod(shape) * dtype.itemsize
             if expected > max_bytes:
-                raise ValueError(f"{path}: IDX header says shape {shape}, {expected} bytes of "
-                                 f"data, more than max_bytes={max_bytes}; refusing to unpack "
-                                 f"it (pass a larger max_bytes if the file is genuine)")
+                raise ValueError(
+                    f"{path}: IDX header says shape {shape}, {expected} bytes of "
+                    f"data, more than max_bytes={max_bytes}; refusing to unpack "
+                    f"it (pass a larger max_bytes if the file is genuine)"
+                )
             data = f.read(expected + 1)  # one byte more tells a file that is too long
     except _GZIP_ERRORS as e:
         raise _damaged_gzip(path, e) from None
     if len(data) != expected:
         got = f"{len(data)} bytes" if len(data) < expected else "more"
-        raise ValueError(f"{path}: IDX header says shape {shape} ({expected} bytes) "
-                         f"but the file holds {got} bytes of data")
+        raise ValueError(
+            f"{path}: IDX header says shape {shape} ({expected} bytes) "
+            f"but the file holds {got} bytes of data"
+        )
     return np.frombuffer(data, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -273,10 +304,12 @@ def _mnist_file(name):
     folder = os.path.join(str(cache_dir()), "mnist")
     names = ", ".join(MNIST_FILES)
     raise DownloadError(
-        f"could not download MNIST file {name}; tried:\n  " + "\n  ".join(tried)
+        f"could not download MNIST file {name}; tried:\n  "
+        + "\n  ".join(tried)
         + f"\nTo install MNIST by hand, put the four files {names} into the folder "
         f"{folder} (set DEZERO_LITE_CACHE to use another cache folder than "
-        f"{os.path.join('~', '.dezero_lite')}).")
+        f"{os.path.join('~', '.dezero_lite')})."
+    )
 
 
 class MNIST(Dataset):
@@ -287,8 +320,12 @@ class MNIST(Dataset):
     `transform=None` gives as it is (as in DeZero).
     """
 
-    def __init__(self, train: bool = True, transform: Transform | _Default | None = DEFAULT,
-                 target_transform: Transform | None = None) -> None:
+    def __init__(
+        self,
+        train: bool = True,
+        transform: Transform | _Default | None = DEFAULT,
+        target_transform: Transform | None = None,
+    ) -> None:
         if isinstance(transform, _Default):
             transform = Compose([Flatten(), ToFloat(), Normalize(0.0, 255.0)])
         super().__init__(train, transform, target_transform)
@@ -327,7 +364,9 @@ def _write_npz(tmp, **arrays):
         np.savez_compressed(f, **arrays)
 
 
-def load_cache_npz(filename: str, train: bool = False) -> tuple[np.ndarray | None, np.ndarray | None]:
+def load_cache_npz(
+    filename: str, train: bool = False
+) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(data, label) saved by save_cache_npz, or (None, None) when there is none or it is damaged."""
     path = _cache_npz_path(filename, train)
     if not path.is_file():
@@ -353,13 +392,16 @@ def _tar_members(path, wanted, largest=None, max_members=64):
             if i >= max_members:
                 break
             if member.size > largest:
-                raise ValueError(f"{path}: the member {member.name} of {member.size} bytes is "
-                                 f"larger than any this data set has")
+                raise ValueError(
+                    f"{path}: the member {member.name} of {member.size} bytes is "
+                    f"larger than any this data set has"
+                )
             base = member.name.rsplit("/", 1)[-1]
             if member.isfile() and base in wanted:
                 if member.size != wanted[base]:
-                    raise ValueError(f"{path}: {member.name} holds {member.size} bytes, "
-                                     f"expected {wanted[base]}")
+                    raise ValueError(
+                        f"{path}: {member.name} holds {member.size} bytes, expected {wanted[base]}"
+                    )
                 found[base] = tar.extractfile(member).read()
             if len(found) == len(wanted):
                 return found
@@ -373,6 +415,7 @@ def _check_tar(wanted):
             _tar_members(path, wanted)
         except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
             raise ValueError(f"not a readable tar.gz archive ({e})") from None
+
     return check
 
 
@@ -387,14 +430,19 @@ class CIFAR10(Dataset):
     it). The download (CIFAR's binary version, no pickles) is read once into an .npz
     beside it in the cache.
     """
+
     url = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
     label_bytes = 1  # each record: its label, then the pixels
     n_classes = 10
     train_files = {f"data_batch_{i}.bin": 10000 for i in range(1, 6)}
     test_files = {"test_batch.bin": 10000}
 
-    def __init__(self, train: bool = True, transform: Transform | _Default | None = DEFAULT,
-                 target_transform: Transform | None = None) -> None:
+    def __init__(
+        self,
+        train: bool = True,
+        transform: Transform | _Default | None = DEFAULT,
+        target_transform: Transform | None = None,
+    ) -> None:
         if isinstance(transform, _Default):
             transform = Compose([ToFloat(), Normalize(127.5, 127.5)])
         super().__init__(train, transform, target_transform)
@@ -403,20 +451,31 @@ class CIFAR10(Dataset):
         counts = self.train_files if self.train else self.test_files
         n = sum(counts.values())
         self.data, self.label = load_cache_npz(self.url, self.train)
-        if (self.data is not None and self.data.shape == (n, 3, 32, 32)
-                and self.data.dtype == np.uint8 and len(self.label) == n):
+        if (
+            self.data is not None
+            and self.data.shape == (n, 3, 32, 32)
+            and self.data.dtype == np.uint8
+            and len(self.label) == n
+        ):
             return
         record = self.label_bytes + _CIFAR_PIXELS
-        sizes = {name: count * record for name, count in {**self.train_files, **self.test_files}.items()}
-        path = get_file(self.url, check=_check_tar(sizes))  # both halves, so a bad archive is fetched anew
+        sizes = {
+            name: count * record for name, count in {**self.train_files, **self.test_files}.items()
+        }
+        path = get_file(
+            self.url, check=_check_tar(sizes)
+        )  # both halves, so a bad archive is fetched anew
         members = _tar_members(path, {name: sizes[name] for name in counts}, max(sizes.values()))
-        rows = np.concatenate([np.frombuffer(members[name], np.uint8).reshape(-1, record)
-                               for name in counts])
-        self.data = rows[:, self.label_bytes:].reshape(-1, 3, 32, 32)
+        rows = np.concatenate(
+            [np.frombuffer(members[name], np.uint8).reshape(-1, record) for name in counts]
+        )
+        self.data = rows[:, self.label_bytes :].reshape(-1, 3, 32, 32)
         self.label = self._labels_of(rows)
         if self.label.max(initial=0) >= self.n_classes:
-            raise ValueError(f"{path} holds a label {self.label.max()}, but {type(self).__name__} "
-                             f"has {self.n_classes} classes: the file is damaged; delete it")
+            raise ValueError(
+                f"{path} holds a label {self.label.max()}, but {type(self).__name__} "
+                f"has {self.n_classes} classes: the file is damaged; delete it"
+            )
         save_cache_npz(self.data, self.label, self.url, self.train)
 
     def _labels_of(self, rows):
@@ -445,14 +504,20 @@ vehicles_2""".split()
 
 class CIFAR100(CIFAR10):
     """32x32 colour photos in 100 classes (`label_type='fine'`) or 20 super-classes ('coarse')."""
+
     url = "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz"
     label_bytes = 2  # coarse label, fine label, then the pixels
     n_classes = 100
     train_files = {"train.bin": 50000}
     test_files = {"test.bin": 10000}
 
-    def __init__(self, train: bool = True, transform: Transform | _Default | None = DEFAULT,
-                 target_transform: Transform | None = None, label_type: str = "fine") -> None:
+    def __init__(
+        self,
+        train: bool = True,
+        transform: Transform | _Default | None = DEFAULT,
+        target_transform: Transform | None = None,
+        label_type: str = "fine",
+    ) -> None:
         if label_type not in ("fine", "coarse"):
             raise ValueError(f"label_type must be 'fine' or 'coarse', got {label_type!r}")
         self.label_type = label_type
@@ -475,7 +540,8 @@ class CIFAR100(CIFAR10):
 
 IMAGENET_LABELS_URL = (
     "https://gist.githubusercontent.com/yrevar/942d3a0ac09ec9e5eb3a/raw/"
-    "238f720ff059c1f82f368259d1ca4ffa5dd8f9f5/imagenet1000_clsidx_to_labels.txt")
+    "238f720ff059c1f82f368259d1ca4ffa5dd8f9f5/imagenet1000_clsidx_to_labels.txt"
+)
 
 
 def _read_imagenet_labels(path):
@@ -487,8 +553,11 @@ def _read_imagenet_labels(path):
             table = ast.literal_eval(f.read())
     except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError):
         raise ValueError("not a Python dict literal of ImageNet labels") from None
-    if (not isinstance(table, dict) or sorted(table) != list(range(1000))
-            or not all(isinstance(v, str) for v in table.values())):
+    if (
+        not isinstance(table, dict)
+        or sorted(table) != list(range(1000))
+        or not all(isinstance(v, str) for v in table.values())
+    ):
         raise ValueError("not a table of the labels of classes 0 to 999")
     return table
 
@@ -497,19 +566,23 @@ class ImageNet(Dataset):
     """Only the class names of ImageNet: `ImageNet.labels()` (the images are not downloadable)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError("the ImageNet images cannot be downloaded automatically; "
-                                  "ImageNet.labels() gives the names of its 1000 classes")
+        raise NotImplementedError(
+            "the ImageNet images cannot be downloaded automatically; "
+            "ImageNet.labels() gives the names of its 1000 classes"
+        )
 
     @staticmethod
     def labels() -> dict[int, str]:
         """{class id: name} for the 1000 ImageNet classes (as VGG16 and ResNet predict them)."""
-        path = get_file(IMAGENET_LABELS_URL, "imagenet1000_clsidx_to_labels.txt",
-                        check=_read_imagenet_labels)
+        path = get_file(
+            IMAGENET_LABELS_URL, "imagenet1000_clsidx_to_labels.txt", check=_read_imagenet_labels
+        )
         return _read_imagenet_labels(path)
 
 
-SHAKESPEAR_URL = ("https://raw.githubusercontent.com/karpathy/char-rnn/master/data/"
-                  "tinyshakespeare/input.txt")
+SHAKESPEAR_URL = (
+    "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
+)
 
 
 def _check_shakespeare(path):

@@ -4,6 +4,7 @@ Backward passes are written with these same functions, so gradients can be
 differentiated again (create_graph=True). The operators of Variable are bound
 in one table at the end of this module.
 """
+
 import builtins
 from collections.abc import Sequence
 from typing import Any, cast
@@ -37,7 +38,9 @@ def _shape(name, shape):
         parts = tuple(parts)
     except TypeError:
         parts = None
-    if parts is None or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) for n in parts):
+    if parts is None or any(
+        isinstance(n, bool) or not isinstance(n, (int, np.integer)) for n in parts
+    ):
         raise TypeError(f"{name}: a shape must be an int or a tuple of ints, got {shape!r}")
     return tuple(int(n) for n in parts)
 
@@ -48,13 +51,17 @@ def _check_axis(name, shape, axis, nonempty=False):
         if a is not None and not -len(shape) <= a < len(shape):
             raise ValueError(f"{name}: axis {a} is out of bounds for shape {shape}")
         if nonempty and a is not None and shape[a] == 0:
-            raise ValueError(f"{name}: axis {a} of shape {shape} is empty; there is nothing to normalize")
+            raise ValueError(
+                f"{name}: axis {a} of shape {shape} is empty; there is nothing to normalize"
+            )
 
 
 def _floating(name, x, what="scores"):
     if x.dtype.kind != "f":
-        raise TypeError(f"{name}: {what} must be floating point, got {x.dtype}; "
-                        f"convert them with x.astype(np.float32)")
+        raise TypeError(
+            f"{name}: {what} must be floating point, got {x.dtype}; "
+            f"convert them with x.astype(np.float32)"
+        )
 
 
 def _reduce(name, reduction, x, axis, keepdims):
@@ -67,8 +74,12 @@ def _reduce(name, reduction, x, axis, keepdims):
 def _unbroadcast(f, *gxs):
     """Sum each gradient back to the shape of its input, undoing broadcasting (the backward
     loop then gives it the input's dtype: float32 + float64 gives a float32 gradient)."""
-    return tuple([gx if gx is None or gx.shape == x.shape else sum_to(gx, x.shape)
-                  for gx, x in zip(gxs, f.inputs, strict=True)])
+    return tuple(
+        [
+            gx if gx is None or gx.shape == x.shape else sum_to(gx, x.shape)
+            for gx, x in zip(gxs, f.inputs, strict=True)
+        ]
+    )
 
 
 class _Cast(Function):
@@ -93,6 +104,7 @@ core.cast_like = _cast_like
 
 
 # Arithmetic
+
 
 class Add(Function):
     def forward(self, x0, x1):
@@ -182,21 +194,23 @@ class Pow(Function):
         self.c = c if isinstance(c, (int, float, np.generic)) else np.asarray(c)  # (a list too)
 
     def forward(self, x):
-        return x ** self.c
+        return x**self.c
 
     def backward(self, gy):
-        x, = self.inputs
+        (x,) = self.inputs
         # where c = 0 the formula would give 0 * 0 ** -1 = nan at x = 0: use 0 * x ** 1 there
         c = self.c
-        c_minus_1 = np.where(c == 0, 1, c - 1) if isinstance(c, np.ndarray) else (1 if c == 0 else c - 1)
-        return _unbroadcast(self, c * x ** c_minus_1 * gy)
+        c_minus_1 = (
+            np.where(c == 0, 1, c - 1) if isinstance(c, np.ndarray) else (1 if c == 0 else c - 1)
+        )
+        return _unbroadcast(self, c * x**c_minus_1 * gy)
 
 
 class PowVar(Function):
     """x0 ** x1 where the exponent is a Variable too: differentiable in both."""
 
     def forward(self, x0, x1):
-        return x0 ** x1
+        return x0**x1
 
     def backward(self, gy):
         x0, x1 = self.inputs
@@ -221,10 +235,10 @@ def rpow(x: VariableLike, c: VariableLike) -> Variable:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
-        x, = self.inputs
+        (x,) = self.inputs
         return 2 * x * gy
 
 
@@ -234,6 +248,7 @@ def square(x: VariableLike) -> Variable:
 
 
 # Elementwise
+
 
 class Exp(Function):
     def forward(self, x):
@@ -253,7 +268,7 @@ class Log(Function):
         return np.log(x)
 
     def backward(self, gy):
-        x, = self.inputs
+        (x,) = self.inputs
         return gy / x
 
 
@@ -267,7 +282,7 @@ class Sin(Function):
         return np.sin(x)
 
     def backward(self, gy):
-        x, = self.inputs
+        (x,) = self.inputs
         return gy * cos(x)
 
 
@@ -281,7 +296,7 @@ class Cos(Function):
         return np.cos(x)
 
     def backward(self, gy):
-        x, = self.inputs
+        (x,) = self.inputs
         return gy * -sin(x)
 
 
@@ -324,7 +339,7 @@ class ReLU(Function):
         return np.maximum(x, 0)
 
     def backward(self, gy):
-        x, = self.inputs
+        (x,) = self.inputs
         return gy * (x.data > 0)
 
 
@@ -341,7 +356,7 @@ class LeakyReLU(Function):
         return np.where(x > 0, x, x * self.slope)
 
     def backward(self, gy):
-        x, = self.inputs
+        (x,) = self.inputs
         return gy * np.where(x.data > 0, 1, self.slope).astype(gy.dtype)
 
 
@@ -358,7 +373,7 @@ class Clip(Function):
         return np.clip(x, self.x_min, self.x_max)
 
     def backward(self, gy):
-        x, = self.inputs
+        (x,) = self.inputs
         return gy * ((x.data >= self.x_min) & (x.data <= self.x_max))
 
 
@@ -368,6 +383,7 @@ def clip(x: VariableLike, x_min: float | None, x_max: float | None) -> Variable:
 
 
 # Shapes
+
 
 class Reshape(Function):
     def __init__(self, shape):
@@ -379,7 +395,8 @@ class Reshape(Function):
         except ValueError:
             raise ValueError(
                 f"cannot reshape a variable of shape {x.shape} ({x.size} elements) "
-                f"into shape {self.shape}") from None
+                f"into shape {self.shape}"
+            ) from None
 
     def backward(self, gy):
         return reshape(gy, self.inputs[0].shape)
@@ -401,8 +418,9 @@ class Transpose(Function):
         try:
             return np.transpose(x, self.axes)
         except ValueError:
-            raise ValueError(f"transpose: axes {self.axes} are not a permutation of "
-                             f"the axes of shape {x.shape}") from None
+            raise ValueError(
+                f"transpose: axes {self.axes} are not a permutation of the axes of shape {x.shape}"
+            ) from None
 
     def backward(self, gy):
         if self.axes is None:
@@ -419,9 +437,11 @@ def transpose(x: VariableLike, axes: Sequence[int] | None = None) -> Variable:
 def _plain_index(slices):
     """Indices may be Variables (say, labels); NumPy wants arrays. Index arrays are
     copied, so that changing them after the forward pass cannot change the backward."""
+
     def plain(s):
         s = s.data if isinstance(s, Variable) else s
         return s.copy() if isinstance(s, np.ndarray) else s
+
     return tuple(plain(s) for s in slices) if isinstance(slices, tuple) else plain(slices)
 
 
@@ -441,8 +461,10 @@ def _check_index(slices):
         if isinstance(s, np.ndarray) and s.dtype.kind in "iub":
             continue
         kind = f"an array of {s.dtype}" if isinstance(s, np.ndarray) else type(s).__name__
-        raise IndexError(f"get_item: cannot index with {kind} ({s!r}); use ints, slices, None, "
-                         f"..., or arrays of ints or bools")
+        raise IndexError(
+            f"get_item: cannot index with {kind} ({s!r}); use ints, slices, None, "
+            f"..., or arrays of ints or bools"
+        )
     return slices
 
 
@@ -454,11 +476,12 @@ class GetItem(Function):
         try:
             return x[self.slices]
         except IndexError as e:
-            raise IndexError(f"get_item: index {self.slices!r} does not fit a variable "
-                             f"of shape {x.shape}: {e}") from None
+            raise IndexError(
+                f"get_item: index {self.slices!r} does not fit a variable of shape {x.shape}: {e}"
+            ) from None
 
     def backward(self, gy):
-        x, = self.inputs
+        (x,) = self.inputs
         return GetItemGrad(self.slices, x.shape)(gy)
 
 
@@ -497,8 +520,12 @@ def flatten(x: VariableLike) -> Variable:
     """x reshaped to (batch, features)"""
     x = _input(x)
     if x.ndim == 0:
-        raise ValueError("flatten: a 0-d variable has no batch axis to keep; use reshape(x, (1, 1))")
-    return reshape(x, (x.shape[0], int(np.prod(x.shape[1:], dtype=np.int64))))  # -1 fails when empty
+        raise ValueError(
+            "flatten: a 0-d variable has no batch axis to keep; use reshape(x, (1, 1))"
+        )
+    return reshape(
+        x, (x.shape[0], int(np.prod(x.shape[1:], dtype=np.int64)))
+    )  # -1 fails when empty
 
 
 class BroadcastTo(Function):
@@ -545,6 +572,7 @@ def sum_to(x: VariableLike, shape: Shape) -> Variable:
 
 # Reductions
 
+
 class Sum(Function):
     def __init__(self, axis, keepdims):
         self.axis, self.keepdims = _axis("sum", axis), keepdims
@@ -553,7 +581,7 @@ class Sum(Function):
         return _reduce("sum", np.sum, x, self.axis, self.keepdims)
 
     def backward(self, gy):
-        x, = self.inputs
+        (x,) = self.inputs
         gy = utils.reshape_sum_backward(gy, x.shape, self.axis, self.keepdims)
         return broadcast_to(gy, x.shape)
 
@@ -583,7 +611,7 @@ class Max(Function):
         return _reduce("max", np.max, x, self.axis, self.keepdims)
 
     def backward(self, gy):
-        x, = self.inputs
+        (x,) = self.inputs
         y = self.outputs[0]()
         shape = utils.reshape_sum_backward(y.data, x.shape, self.axis, self.keepdims).shape
         y = y.data.reshape(shape)
@@ -610,6 +638,7 @@ def min(x: VariableLike, axis: Axis = None, keepdims: bool = False) -> Variable:
 
 # Linear algebra
 
+
 def _swap_last(x):
     return x.T if x.ndim == 2 else transpose(x, tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2))
 
@@ -621,7 +650,8 @@ class MatMul(Function):
         except ValueError:
             raise ValueError(
                 f"matmul: cannot multiply shapes {x.shape} and {W.shape}; the last axis "
-                f"of the first must match the second-to-last axis of the second") from None
+                f"of the first must match the second-to-last axis of the second"
+            ) from None
 
     def backward(self, gy):
         x, W = self.inputs
@@ -637,10 +667,15 @@ def matmul(x: VariableLike, W: VariableLike) -> Variable:
     x, W = _input(x), _input(W)
     if x.ndim != 1 and W.ndim != 1:
         return MatMul()(x, W)
-    y = MatMul()(reshape(x, (1, -1)) if x.ndim == 1 else x,
-                 reshape(W, (-1, 1)) if W.ndim == 1 else W)
-    return reshape(y, y.shape[:-2] + (y.shape[-2:-1] if x.ndim > 1 else ())
-                   + (y.shape[-1:] if W.ndim > 1 else ()))
+    y = MatMul()(
+        reshape(x, (1, -1)) if x.ndim == 1 else x, reshape(W, (-1, 1)) if W.ndim == 1 else W
+    )
+    return reshape(
+        y,
+        y.shape[:-2]
+        + (y.shape[-2:-1] if x.ndim > 1 else ())
+        + (y.shape[-1:] if W.ndim > 1 else ()),
+    )
 
 
 def linear(x: VariableLike, W: VariableLike, b: VariableLike | None = None) -> Variable:
@@ -649,8 +684,10 @@ def linear(x: VariableLike, W: VariableLike, b: VariableLike | None = None) -> V
     if b is None:
         return y
     if np.shape(b) != y.shape[-1:] and not _broadcasts_to(np.shape(b), y.shape):
-        raise ValueError(f"linear: a bias of shape {np.shape(b)} does not fit the output of shape "
-                         f"{y.shape}; give one bias per output column, shape {y.shape[-1:]}")
+        raise ValueError(
+            f"linear: a bias of shape {np.shape(b)} does not fit the output of shape "
+            f"{y.shape}; give one bias per output column, shape {y.shape[-1:]}"
+        )
     return y + b
 
 
@@ -663,6 +700,7 @@ def _broadcasts_to(shape, target):
 
 
 # Probabilities and losses
+
 
 class Softmax(Function):
     def __init__(self, axis=1):
@@ -716,32 +754,39 @@ def mean_squared_error(x0: VariableLike, x1: VariableLike) -> Variable:
     x0, x1 = _target_like(x0, x1), _target_like(x1, x0)
     _same_shape("mean_squared_error", x0, x1)
     diff = sub(x0, x1)
-    return sum(diff ** 2) / (len(diff) if diff.ndim else 1)
+    return sum(diff**2) / (len(diff) if diff.ndim else 1)
 
 
 def _same_shape(name, x, t):
     """Refuse a target whose shape differs from the scores' (a 0-d one is fine)."""
     if np.shape(x) != np.shape(t) and np.ndim(x) and np.ndim(t):
         # (N, 1) against (N,) would broadcast to (N, N): almost never what was meant
-        raise ValueError(f"{name}: shapes {np.shape(x)} and {np.shape(t)} differ; "
-                         f"reshape one to the other, e.g. t.reshape(y.shape)")
+        raise ValueError(
+            f"{name}: shapes {np.shape(x)} and {np.shape(t)} differ; "
+            f"reshape one to the other, e.g. t.reshape(y.shape)"
+        )
 
 
 def _in_unit_interval(name, what, a):
     a = a.data if isinstance(a, Variable) else np.asarray(a)
     if np.any((a < 0) | (a > 1)):
-        raise ValueError(f"{name}: {what} must lie in [0, 1], got values from {np.nanmin(a)} to "
-                         f"{np.nanmax(a)}")
+        raise ValueError(
+            f"{name}: {what} must lie in [0, 1], got values from {np.nanmin(a)} to {np.nanmax(a)}"
+        )
 
 
 def _labels(t, n, n_classes):
     t = np.asarray(t.data if isinstance(t, Variable) else t)
     if t.shape != (n,) or t.dtype.kind not in "iu":
-        raise ValueError(f"labels must be {n} integers (one per row of scores), "
-                         f"got shape {t.shape} of dtype {t.dtype}")
+        raise ValueError(
+            f"labels must be {n} integers (one per row of scores), "
+            f"got shape {t.shape} of dtype {t.dtype}"
+        )
     if n and (t.min() < 0 or t.max() >= n_classes):
-        raise ValueError(f"labels must lie in 0..{n_classes - 1} for {n_classes} classes, "
-                         f"got values from {t.min()} to {t.max()}")
+        raise ValueError(
+            f"labels must lie in 0..{n_classes - 1} for {n_classes} classes, "
+            f"got values from {t.min()} to {t.max()}"
+        )
     return t
 
 
@@ -775,8 +820,11 @@ class SigmoidCrossEntropy(Function):
     def forward(self, x, t):
         # log(1 + e**x) - t*x = (1-t) max(x, 0) + t max(-x, 0) + log(1 + e**-|x|): large |x|
         # neither overflows nor gives log(0), and a weight of 0 times an infinite score is 0
-        loss = (_times(1 - t, np.maximum(x, 0)) + _times(t, np.maximum(-x, 0))
-                + np.log1p(np.exp(-np.abs(x))))
+        loss = (
+            _times(1 - t, np.maximum(x, 0))
+            + _times(t, np.maximum(-x, 0))
+            + np.log1p(np.exp(-np.abs(x)))
+        )
         return loss.sum() / np.asarray(len(x) if x.ndim else 1, x.dtype)
 
     def backward(self, gy):
@@ -789,10 +837,14 @@ def sigmoid_cross_entropy(x: VariableLike, t: VariableLike) -> Variable:
     """binary cross-entropy of sigmoid(x) against targets t, from the scores x"""
     x = _input(x)
     _floating("sigmoid_cross_entropy", x)
-    t = cast(np.ndarray, _target_like(t.data if isinstance(t, Variable) else t, x))  # (an array now)
+    t = cast(
+        np.ndarray, _target_like(t.data if isinstance(t, Variable) else t, x)
+    )  # (an array now)
     if np.size(t) != x.size:
-        raise ValueError(f"sigmoid_cross_entropy: {x.size} scores of shape {x.shape} but "
-                         f"{np.size(t)} targets of shape {np.shape(t)}; give one target per score")
+        raise ValueError(
+            f"sigmoid_cross_entropy: {x.size} scores of shape {x.shape} but "
+            f"{np.size(t)} targets of shape {np.shape(t)}; give one target per score"
+        )
     _in_unit_interval("sigmoid_cross_entropy", "targets", t)
     return SigmoidCrossEntropy()(x, np.reshape(t, x.shape))
 
@@ -802,7 +854,9 @@ def binary_cross_entropy(p: VariableLike, t: VariableLike, eps: float = 1e-15) -
     p = _input(p)
     _floating("binary_cross_entropy", p, "probabilities")
     _same_shape("binary_cross_entropy", p, t)
-    _in_unit_interval("binary_cross_entropy", "probabilities (use sigmoid_cross_entropy on scores)", p)
+    _in_unit_interval(
+        "binary_cross_entropy", "probabilities (use sigmoid_cross_entropy on scores)", p
+    )
     _in_unit_interval("binary_cross_entropy", "targets", t)
     eps = builtins.max(eps, float(np.finfo(p.dtype).eps))  # 1 - 1e-15 is 1 in float32
     p = clip(p, eps, 1 - eps)
@@ -816,17 +870,24 @@ def accuracy(y: VariableLike, t: VariableLike) -> Variable:
     if y.ndim != 2 or len(y) == 0 or y.shape[1] == 0:
         raise ValueError(f"accuracy takes scores of shape (N, C) with N, C >= 1, got {y.shape}")
     if t.size != len(y):
-        raise ValueError(f"accuracy: {len(y)} rows of scores but {t.size} labels of shape "
-                         f"{t.shape}; give one label per row")
+        raise ValueError(
+            f"accuracy: {len(y)} rows of scores but {t.size} labels of shape "
+            f"{t.shape}; give one label per row"
+        )
     pred = y.data.argmax(axis=1).reshape(t.shape)
     return Variable(as_array((pred == t.data).mean()))
 
 
 def dropout(x: VariableLike, dropout_ratio: float = 0.5) -> Variable:
     """in training, zero each element with probability dropout_ratio and rescale"""
-    if isinstance(dropout_ratio, bool) or not isinstance(dropout_ratio, (int, float, np.number)) \
-            or not 0 <= dropout_ratio < 1:
-        raise ValueError(f"dropout: dropout_ratio must be a number in [0, 1), got {dropout_ratio!r}")
+    if (
+        isinstance(dropout_ratio, bool)
+        or not isinstance(dropout_ratio, (int, float, np.number))
+        or not 0 <= dropout_ratio < 1
+    ):
+        raise ValueError(
+            f"dropout: dropout_ratio must be a number in [0, 1), got {dropout_ratio!r}"
+        )
     x = _input(x)
     if not Config.train:
         return x
@@ -837,14 +898,19 @@ def dropout(x: VariableLike, dropout_ratio: float = 0.5) -> Variable:
 
 # The operators and methods of Variable, in one table.
 
+
 def _reshape_method(self, *shape):
-    return reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
+    return reshape(
+        self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    )
 
 
 def _transpose_method(self, *axes):
     if not axes or axes == (None,):
         return transpose(self)
-    return transpose(self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes)
+    return transpose(
+        self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+    )
 
 
 # fmt: off
@@ -870,6 +936,7 @@ for _name, _method in _VARIABLE_METHODS.items():
 
 # Normalization
 
+
 def _bn_layout(x, *params):
     """The axes batch_norm averages over and the shape that broadcasts (C,) against x."""
     if x.ndim not in (2, 4):
@@ -878,17 +945,21 @@ def _bn_layout(x, *params):
         raise ValueError(f"batch_norm: input of shape {x.shape} has no channels to normalize")
     for p in params:
         if p.shape != (x.shape[1],):
-            raise ValueError(f"batch_norm: gamma, beta, mean and var must have shape "
-                             f"({x.shape[1]},), one value per channel of an input of shape "
-                             f"{x.shape}; got {p.shape}")
+            raise ValueError(
+                f"batch_norm: gamma, beta, mean and var must have shape "
+                f"({x.shape[1]},), one value per channel of an input of shape "
+                f"{x.shape}; got {p.shape}"
+            )
     return ((0,), (1, -1)) if x.ndim == 2 else ((0, 2, 3), (1, -1, 1, 1))
 
 
 def _running_stat(a, name, C):
     a = a.data if isinstance(a, Variable) else a
     if not hasattr(a, "dtype") or a.shape != (C,) or a.dtype.kind != "f":
-        raise ValueError(f"batch_norm: the running {name} must be a float array of shape ({C},) "
-                         f"(it is updated in place), got {getattr(a, 'shape', type(a).__name__)}")
+        raise ValueError(
+            f"batch_norm: the running {name} must be a float array of shape ({C},) "
+            f"(it is updated in place), got {getattr(a, 'shape', type(a).__name__)}"
+        )
     return a
 
 
@@ -908,9 +979,11 @@ class BatchNorm(Function):
         if self.train:
             m = x.size // C
             if m < 2:
-                raise ValueError(f"batch_norm in training needs more than one value per channel "
-                                 f"to estimate a variance, got input of shape {x.shape}; use a "
-                                 f"larger batch, or test_mode() to use the running statistics")
+                raise ValueError(
+                    f"batch_norm in training needs more than one value per channel "
+                    f"to estimate a variance, got input of shape {x.shape}; use a "
+                    f"larger batch, or test_mode() to use the running statistics"
+                )
             mu, var = x.mean(axis=axes), x.var(axis=axes)
             avg_mean *= self.decay
             avg_mean += (1 - self.decay) * mu
@@ -928,7 +1001,7 @@ class BatchNorm(Function):
         if self.train:
             # Statistics recomputed from x with our own ops, so that this differentiates again.
             xc = x - mean(x, axes, keepdims=True)
-            inv_std = (mean(xc ** 2, axes, keepdims=True) + self.eps) ** -0.5
+            inv_std = (mean(xc**2, axes, keepdims=True) + self.eps) ** -0.5
         else:
             mu, inv_std = self.test_stats
             xc = x - mu
@@ -943,8 +1016,15 @@ class BatchNorm(Function):
         return _unbroadcast(self, gx * (reshape(gamma, shape) * inv_std), ggamma, gbeta)
 
 
-def batch_norm(x: VariableLike, gamma: VariableLike, beta: VariableLike, mean: np.ndarray | Variable,
-               var: np.ndarray | Variable, decay: float = 0.9, eps: float = 2e-5) -> Variable:
+def batch_norm(
+    x: VariableLike,
+    gamma: VariableLike,
+    beta: VariableLike,
+    mean: np.ndarray | Variable,
+    var: np.ndarray | Variable,
+    decay: float = 0.9,
+    eps: float = 2e-5,
+) -> Variable:
     """gamma * (x - mean) / sqrt(var + eps) + beta per channel (axis 1), over batch (and H, W)"""
     return BatchNorm(mean, var, decay, eps)(x, gamma, beta)
 
@@ -954,21 +1034,27 @@ batch_nrom = batch_norm  # DeZero's public spelling
 
 # Embeddings
 
+
 def embed_id(x: VariableLike, W: Variable | np.ndarray) -> Variable:
     """W[x]: row x of the table W for every integer id in x (any shape); repeated rows sum their gradient"""
     ids = np.asarray(x.data if isinstance(x, Variable) else x)
     if ids.dtype.kind not in "iu":
-        raise TypeError(f"embed_id takes integer ids, got an array of dtype {ids.dtype}; "
-                        f"convert with .astype(int)")
+        raise TypeError(
+            f"embed_id takes integer ids, got an array of dtype {ids.dtype}; "
+            f"convert with .astype(int)"
+        )
     n = len(W)
     bad = ids[(ids < 0) | (ids >= n)]
     if bad.size:
-        raise IndexError(f"embed_id: id {bad.flat[0]} is out of range for a table of {n} rows "
-                         f"(ids must lie in 0..{n - 1})")
+        raise IndexError(
+            f"embed_id: id {bad.flat[0]} is out of range for a table of {n} rows "
+            f"(ids must lie in 0..{n - 1})"
+        )
     return get_item(W, ids)
 
 
 # The long way round: what the book writes before the fused ops, kept readable.
+
 
 def linear_simple(x: VariableLike, W: VariableLike, b: VariableLike | None = None) -> Variable:
     """x @ W + b from matmul and add"""
@@ -995,7 +1081,9 @@ def softmax_cross_entropy_simple(x: VariableLike, t: VariableLike) -> Variable:
     """-mean(log softmax(x)[t]) from softmax_simple, log and indexing"""
     x = _input(x)
     if x.ndim != 2:
-        raise ValueError(f"softmax_cross_entropy_simple takes scores of shape (N, C), got {x.shape}")
+        raise ValueError(
+            f"softmax_cross_entropy_simple takes scores of shape (N, C), got {x.shape}"
+        )
     _floating("softmax_cross_entropy_simple", x)
     n = x.shape[0]
     t = _labels(t, n, x.shape[1])
@@ -1008,10 +1096,11 @@ def mean_squared_error_simple(x0: VariableLike, x1: VariableLike) -> Variable:
     x0, x1 = _target_like(x0, x1), _target_like(x1, x0)
     _same_shape("mean_squared_error_simple", x0, x1)
     diff = _input(x0) - x1
-    return sum(diff ** 2) / (len(diff) if diff.ndim else 1)  # a 0-d difference is one value
+    return sum(diff**2) / (len(diff) if diff.ndim else 1)  # a 0-d difference is one value
 
 
 # DeZero's fused classes for ops that are composites here.
+
 
 class Linear(Function):
     """x @ W + b as one op (DeZero's class; linear builds the same graph from matmul and add)."""
@@ -1035,7 +1124,7 @@ class MeanSquaredError(Function):
 
     def forward(self, x0, x1):
         diff = x0 - x1
-        return (diff ** 2).sum() / np.asarray(len(diff), diff.dtype)
+        return (diff**2).sum() / np.asarray(len(diff), diff.dtype)
 
     def backward(self, gy):
         x0, x1 = self.inputs
@@ -1046,6 +1135,7 @@ class MeanSquaredError(Function):
 
 # Joining and splitting (an LSTM computes its four gates with one product)
 
+
 class Concatenate(Function):
     def __init__(self, axis):
         self.axis = axis
@@ -1054,8 +1144,9 @@ class Concatenate(Function):
         try:
             return np.concatenate(xs, axis=self.axis)
         except ValueError:
-            raise ValueError(f"concatenate: shapes {[x.shape for x in xs]} differ outside axis "
-                             f"{self.axis}") from None
+            raise ValueError(
+                f"concatenate: shapes {[x.shape for x in xs]} differ outside axis {self.axis}"
+            ) from None
 
     def backward(self, gy):
         ends, end = [], 0
@@ -1083,8 +1174,10 @@ class Split(Function):
         axis, n, cut = self.axis % x.ndim, x.shape[self.axis], self.indices_or_sections
         if isinstance(cut, (int, np.integer)):
             if cut < 1 or n % cut:
-                raise ValueError(f"split: axis {self.axis} of shape {x.shape} does not divide "
-                                 f"into {cut} equal parts")
+                raise ValueError(
+                    f"split: axis {self.axis} of shape {x.shape} does not divide "
+                    f"into {cut} equal parts"
+                )
             ends = [i * (n // cut) for i in range(cut + 1)]  # (an empty axis gives empty parts)
         else:
             ends = [0, *cut, n]
@@ -1099,7 +1192,9 @@ class Split(Function):
         return concatenate(gys, self.axis)
 
 
-def split(x: VariableLike, indices_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Variable, ...]:
+def split(
+    x: VariableLike, indices_or_sections: int | Sequence[int], axis: int = 0
+) -> tuple[Variable, ...]:
     """x cut along axis into equal parts, or at the given indices (np.split); a tuple"""
     ys = Split(indices_or_sections, axis)(x)
     return tuple(ys) if isinstance(ys, list) else (ys,)

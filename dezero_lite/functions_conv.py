@@ -5,6 +5,7 @@ Images are (N, C, H, W). A conv weight is (out, in, KH, KW), a deconv weight
 (no Python loop over output positions); col2im, its adjoint, adds the windows back
 with one loop over the KH * KW kernel offsets. Every op differentiates again.
 """
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,20 +13,45 @@ from numpy.lib.stride_tricks import as_strided
 
 from dezero_lite._typing import Pair, VariableLike
 from dezero_lite.core import Config, Constant, Function, Variable
-from dezero_lite.functions import _input, _unbroadcast, broadcast_to, linear, max, reshape, sum, transpose
+from dezero_lite.functions import (
+    _input,
+    _unbroadcast,
+    broadcast_to,
+    linear,
+    max,
+    reshape,
+    sum,
+    transpose,
+)
 from dezero_lite.utils import get_conv_outsize, get_deconv_outsize, pair
 
 __all__ = [
-    "Im2col", "im2col", "Col2im", "col2im", "Conv2d", "conv2d", "conv2d_simple",
-    "Deconv2d", "deconv2d", "Conv2DGradW", "Pooling", "pooling", "pooling_simple",
-    "Pooling2DGrad", "Pooling2DWithIndexes", "AveragePooling", "average_pooling",
+    "Im2col",
+    "im2col",
+    "Col2im",
+    "col2im",
+    "Conv2d",
+    "conv2d",
+    "conv2d_simple",
+    "Deconv2d",
+    "deconv2d",
+    "Conv2DGradW",
+    "Pooling",
+    "pooling",
+    "pooling_simple",
+    "Pooling2DGrad",
+    "Pooling2DWithIndexes",
+    "AveragePooling",
+    "average_pooling",
 ]
 
 
 def _check_images(op, x_shape):
     if len(x_shape) != 4:
-        raise ValueError(f"{op} takes images of shape (N, C, H, W), got shape {tuple(x_shape)}; "
-                         f"a single image needs a batch axis: x[None]")
+        raise ValueError(
+            f"{op} takes images of shape (N, C, H, W), got shape {tuple(x_shape)}; "
+            f"a single image needs a batch axis: x[None]"
+        )
 
 
 def _geometry(op, x_shape, kernel_size, stride, pad):
@@ -33,12 +59,16 @@ def _geometry(op, x_shape, kernel_size, stride, pad):
     _check_images(op, x_shape)
     k, s, p = pair(kernel_size, "kernel_size"), pair(stride, "stride"), pair(pad, "pad")
     if min(k) < 1 or min(s) < 1 or min(p) < 0:
-        raise ValueError(f"{op}: kernel_size and stride must be at least 1 and pad at least 0, "
-                         f"got kernel_size={k}, stride={s}, pad={p}")
+        raise ValueError(
+            f"{op}: kernel_size and stride must be at least 1 and pad at least 0, "
+            f"got kernel_size={k}, stride={s}, pad={p}"
+        )
     h, w = x_shape[2:]
     if h + 2 * p[0] < k[0] or w + 2 * p[1] < k[1]:
-        raise ValueError(f"{op}: kernel {k} is larger than the padded image "
-                         f"({h + 2 * p[0]}, {w + 2 * p[1]}) of input shape {tuple(x_shape)} with pad {p}")
+        raise ValueError(
+            f"{op}: kernel {k} is larger than the padded image "
+            f"({h + 2 * p[0]}, {w + 2 * p[1]}) of input shape {tuple(x_shape)} with pad {p}"
+        )
     out = get_conv_outsize(h, k[0], s[0], p[0]), get_conv_outsize(w, k[1], s[1], p[1])
     return k, s, p, out
 
@@ -48,14 +78,17 @@ def _check_weight(op, x_shape, W_shape, in_axis):
         layout = "(out, in, KH, KW)" if in_axis == 1 else "(in, out, KH, KW)"
         raise ValueError(f"{op}: the weight must be 4-D {layout}, got shape {tuple(W_shape)}")
     if len(x_shape) == 4 and x_shape[1] != W_shape[in_axis]:
-        raise ValueError(f"{op}: the input has {x_shape[1]} channels (shape {tuple(x_shape)}) but "
-                         f"the weight of shape {tuple(W_shape)} expects {W_shape[in_axis]}")
+        raise ValueError(
+            f"{op}: the input has {x_shape[1]} channels (shape {tuple(x_shape)}) but "
+            f"the weight of shape {tuple(W_shape)} expects {W_shape[in_axis]}"
+        )
 
 
 def _check_bias(op, b, channels):
     if b is not None and b.shape != (channels,):
-        raise ValueError(f"{op}: the bias must have shape ({channels},), one per output "
-                         f"channel, got {b.shape}")
+        raise ValueError(
+            f"{op}: the bias must have shape ({channels},), one per output channel, got {b.shape}"
+        )
 
 
 def _nhwc(x, p, fill=0):
@@ -69,7 +102,7 @@ def _nhwc(x, p, fill=0):
         return xt
     n, h, w, c = xt.shape
     out = np.full((n, h + 2 * p[0], w + 2 * p[1], c), fill, dtype=x.dtype)
-    out[:, p[0]:p[0] + h, p[1]:p[1] + w] = xt
+    out[:, p[0] : p[0] + h, p[1] : p[1] + w] = xt
     return out
 
 
@@ -79,8 +112,9 @@ def _windows(x, k, s, p, fill=0):
     n, h, w, c = xp.shape
     oh, ow = (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1
     sn, sh, sw, sc = xp.strides
-    return as_strided(xp, (n, oh, ow) + tuple(k) + (c,),
-                      (sn, sh * s[0], sw * s[1], sh, sw, sc), writeable=False)
+    return as_strided(
+        xp, (n, oh, ow) + tuple(k) + (c,), (sn, sh * s[0], sw * s[1], sh, sw, sc), writeable=False
+    )
 
 
 def _rows(x, k, s, p):
@@ -97,8 +131,8 @@ def _unrows(rows, x_shape, k, s, p, out):
     img = np.zeros((n, h + 2 * p[0], w + 2 * p[1], c), dtype=rows.dtype)
     for i in range(kh):  # a loop over kernel offsets; every output position at once
         for j in range(kw):
-            img[:, i:i + sh * oh:sh, j:j + sw * ow:sw] += rows[:, :, :, i, j]
-    return img[:, p[0]:p[0] + h, p[1]:p[1] + w].transpose(0, 3, 1, 2)
+            img[:, i : i + sh * oh : sh, j : j + sw * ow : sw] += rows[:, :, :, i, j]
+    return img[:, p[0] : p[0] + h, p[1] : p[1] + w].transpose(0, 3, 1, 2)
 
 
 def _im2col_array(x, k, s, p, to_matrix):
@@ -106,8 +140,9 @@ def _im2col_array(x, k, s, p, to_matrix):
     win = _windows(x, k, s, p)
     # np.array copies: the result never shares memory with x
     if to_matrix:
-        return np.array(win.transpose(0, 1, 2, 5, 3, 4)).reshape(int(np.prod(win.shape[:3])),
-                                                                  int(np.prod(win.shape[3:])))
+        return np.array(win.transpose(0, 1, 2, 5, 3, 4)).reshape(
+            int(np.prod(win.shape[:3])), int(np.prod(win.shape[3:]))
+        )
     return np.array(win.transpose(0, 5, 3, 4, 1, 2))
 
 
@@ -123,11 +158,12 @@ def _col2im_array(col, x_shape, k, s, p, out, to_matrix):
 
 def _col_shape(op, col_shape, x_shape, k, out, to_matrix):
     n, c = x_shape[:2]
-    want = ((n * out[0] * out[1], c * k[0] * k[1]) if to_matrix
-            else (n, c) + tuple(k) + tuple(out))
+    want = (n * out[0] * out[1], c * k[0] * k[1]) if to_matrix else (n, c) + tuple(k) + tuple(out)
     if tuple(col_shape) != want:
-        raise ValueError(f"{op}: columns of shape {tuple(col_shape)} do not fit an image of "
-                         f"shape {tuple(x_shape)} with kernel {k}: expected {want}")
+        raise ValueError(
+            f"{op}: columns of shape {tuple(col_shape)} do not fit an image of "
+            f"shape {tuple(x_shape)} with kernel {k}: expected {want}"
+        )
 
 
 def _weight_rows(W, deconv=False):
@@ -139,9 +175,15 @@ def _weight_rows(W, deconv=False):
 
 # im2col and col2im
 
+
 class Im2col(Function):
     def __init__(self, kernel_size, stride, pad, to_matrix):
-        self.kernel_size, self.stride, self.pad, self.to_matrix = kernel_size, stride, pad, to_matrix
+        self.kernel_size, self.stride, self.pad, self.to_matrix = (
+            kernel_size,
+            stride,
+            pad,
+            to_matrix,
+        )
 
     def forward(self, x):
         k, s, p, _ = _geometry("im2col", x.shape, self.kernel_size, self.stride, self.pad)
@@ -154,8 +196,9 @@ class Im2col(Function):
         return col2im(gy, self.input_shape, self.kernel_size, self.stride, self.pad, self.to_matrix)
 
 
-def im2col(x: VariableLike, kernel_size: Pair, stride: Pair = 1, pad: Pair = 0,
-           to_matrix: bool = True) -> Variable:
+def im2col(
+    x: VariableLike, kernel_size: Pair, stride: Pair = 1, pad: Pair = 0, to_matrix: bool = True
+) -> Variable:
     """every KHxKW window of x (N, C, H, W) as a row (N*OH*OW, C*KH*KW), or as (N, C, KH, KW, OH, OW)"""
     return Im2col(kernel_size, stride, pad, to_matrix)(x)
 
@@ -163,10 +206,17 @@ def im2col(x: VariableLike, kernel_size: Pair, stride: Pair = 1, pad: Pair = 0,
 class Col2im(Function):
     def __init__(self, input_shape, kernel_size, stride, pad, to_matrix):
         self.input_shape = tuple(input_shape)
-        self.kernel_size, self.stride, self.pad, self.to_matrix = kernel_size, stride, pad, to_matrix
+        self.kernel_size, self.stride, self.pad, self.to_matrix = (
+            kernel_size,
+            stride,
+            pad,
+            to_matrix,
+        )
 
     def forward(self, col):
-        k, s, p, out = _geometry("col2im", self.input_shape, self.kernel_size, self.stride, self.pad)
+        k, s, p, out = _geometry(
+            "col2im", self.input_shape, self.kernel_size, self.stride, self.pad
+        )
         _col_shape("col2im", col.shape, self.input_shape, k, out, self.to_matrix)
         return _col2im_array(col, self.input_shape, k, s, p, out, self.to_matrix)
 
@@ -176,13 +226,20 @@ class Col2im(Function):
         return im2col(gy, self.kernel_size, self.stride, self.pad, self.to_matrix)
 
 
-def col2im(x: VariableLike, input_shape: Sequence[int], kernel_size: Pair, stride: Pair = 1, pad: Pair = 0,
-           to_matrix: bool = True) -> Variable:
+def col2im(
+    x: VariableLike,
+    input_shape: Sequence[int],
+    kernel_size: Pair,
+    stride: Pair = 1,
+    pad: Pair = 0,
+    to_matrix: bool = True,
+) -> Variable:
     """the adjoint of im2col: windows added back into an image of input_shape"""
     return Col2im(input_shape, kernel_size, stride, pad, to_matrix)(x)
 
 
 # Convolution
+
 
 class Conv2d(Function):
     def __init__(self, stride=1, pad=0):
@@ -203,17 +260,26 @@ class Conv2d(Function):
     def backward(self, gy):
         x, W = self.inputs[:2]
         # A Constant (the batch of images) needs no gradient: skip its col2im.
-        gx = None if type(x) is Constant else deconv2d(gy, W, None, self.stride, self.pad, x.shape[2:])
+        gx = (
+            None
+            if type(x) is Constant
+            else deconv2d(gy, W, None, self.stride, self.pad, x.shape[2:])
+        )
         rows, self._rows = self._rows, None  # (a second backward computes them again)
-        gW = None if type(W) is Constant else Conv2DGradW(W.shape[2:], self.stride, self.pad, rows)(x, gy)
+        gW = (
+            None
+            if type(W) is Constant
+            else Conv2DGradW(W.shape[2:], self.stride, self.pad, rows)(x, gy)
+        )
         if len(self.inputs) == 2:
             return _unbroadcast(self, gx, gW)  # (each in its input's dtype)
         gb = None if type(self.inputs[2]) is Constant else sum(gy, axis=(0, 2, 3))
         return _unbroadcast(self, gx, gW, gb)
 
 
-def conv2d(x: VariableLike, W: VariableLike, b: VariableLike | None = None, stride: Pair = 1,
-           pad: Pair = 0) -> Variable:
+def conv2d(
+    x: VariableLike, W: VariableLike, b: VariableLike | None = None, stride: Pair = 1, pad: Pair = 0
+) -> Variable:
     """y[n, o] = sum over c, i, j of W[o, c, i, j] * x_padded[n, c, s*h + i, s*w + j] + b[o]"""
     return Conv2d(stride, pad)(x, W) if b is None else Conv2d(stride, pad)(x, W, b)
 
@@ -229,19 +295,28 @@ class Deconv2d(Function):
         n, c, h, w = x.shape
         k, s, p = W.shape[2:], self.stride, self.pad
         if min(s) < 1 or min(p) < 0:
-            raise ValueError(f"deconv2d: stride must be at least 1 and pad at least 0, "
-                             f"got stride={s}, pad={p}")
+            raise ValueError(
+                f"deconv2d: stride must be at least 1 and pad at least 0, got stride={s}, pad={p}"
+            )
         if self.outsize is None and min(h, w) < 1:
-            raise ValueError(f"deconv2d: input of shape {x.shape} has an empty image (H or W is "
-                             f"0); give outsize to say what size the output should have")
-        out = self.outsize or (get_deconv_outsize(h, k[0], s[0], p[0]),
-                               get_deconv_outsize(w, k[1], s[1], p[1]))
+            raise ValueError(
+                f"deconv2d: input of shape {x.shape} has an empty image (H or W is "
+                f"0); give outsize to say what size the output should have"
+            )
+        out = self.outsize or (
+            get_deconv_outsize(h, k[0], s[0], p[0]),
+            get_deconv_outsize(w, k[1], s[1], p[1]),
+        )
         # (an empty output is fine only when asked for: conv2d's gradient for an empty image)
-        if min(out) < (0 if self.outsize else 1) or (get_conv_outsize(out[0], k[0], s[0], p[0]),
-                            get_conv_outsize(out[1], k[1], s[1], p[1])) != (h, w):
-            raise ValueError(f"deconv2d: an output of size {out} does not match an input of "
-                             f"size {(h, w)} with kernel {k}, stride {s} and pad {p} (a conv2d "
-                             f"of the output must give back the input's size)")
+        if min(out) < (0 if self.outsize else 1) or (
+            get_conv_outsize(out[0], k[0], s[0], p[0]),
+            get_conv_outsize(out[1], k[1], s[1], p[1]),
+        ) != (h, w):
+            raise ValueError(
+                f"deconv2d: an output of size {out} does not match an input of "
+                f"size {(h, w)} with kernel {k}, stride {s} and pad {p} (a conv2d "
+                f"of the output must give back the input's size)"
+            )
         oc = W.shape[1]
         _check_bias("deconv2d", b, oc)
         rows = x.transpose(0, 2, 3, 1).reshape(n * h * w, c) @ _weight_rows(W, deconv=True)
@@ -258,8 +333,14 @@ class Deconv2d(Function):
         return _unbroadcast(self, gx, gW, gb)
 
 
-def deconv2d(x: VariableLike, W: VariableLike, b: VariableLike | None = None, stride: Pair = 1,
-             pad: Pair = 0, outsize: Pair | None = None) -> Variable:
+def deconv2d(
+    x: VariableLike,
+    W: VariableLike,
+    b: VariableLike | None = None,
+    stride: Pair = 1,
+    pad: Pair = 0,
+    outsize: Pair | None = None,
+) -> Variable:
     """the transposed convolution (the adjoint of conv2d in x); W is (in, out, KH, KW)"""
     f = Deconv2d(stride, pad, outsize)
     return f(x, W) if b is None else f(x, W, b)
@@ -282,13 +363,18 @@ class Conv2DGradW(Function):
     def backward(self, ggW):
         x, gy = self.inputs
         # gW is bilinear in (x, gy): <gW(x, gy), V> = <gy, conv2d(x, V)>
-        gx = None if type(x) is Constant else deconv2d(gy, ggW, None, self.stride, self.pad, x.shape[2:])
+        gx = (
+            None
+            if type(x) is Constant
+            else deconv2d(gy, ggW, None, self.stride, self.pad, x.shape[2:])
+        )
         ggy = None if type(gy) is Constant else conv2d(x, ggW, None, self.stride, self.pad)
         return gx, ggy
 
 
-def conv2d_simple(x: VariableLike, W: VariableLike, b: VariableLike | None = None, stride: Pair = 1,
-                  pad: Pair = 0) -> Variable:
+def conv2d_simple(
+    x: VariableLike, W: VariableLike, b: VariableLike | None = None, stride: Pair = 1, pad: Pair = 0
+) -> Variable:
     """conv2d the long way round: im2col, then one matrix product (linear), then reshape"""
     x, W = _input(x), _input(W)
     _check_weight("conv2d_simple", x.shape, W.shape, in_axis=1)
@@ -301,6 +387,7 @@ def conv2d_simple(x: VariableLike, W: VariableLike, b: VariableLike | None = Non
 
 # Pooling
 
+
 def _lowest(dtype):
     """The fill for max pooling's padding: nothing in the image is below it."""
     return -np.inf if dtype.kind == "f" else False if dtype.kind == "b" else np.iinfo(dtype).min
@@ -309,8 +396,10 @@ def _lowest(dtype):
 def _pool_geometry(op, x_shape, kernel_size, stride, pad):
     k, s, p, out = _geometry(op, x_shape, kernel_size, stride, pad)
     if p[0] >= k[0] or p[1] >= k[1]:
-        raise ValueError(f"{op}: pad {p} must be smaller than kernel_size {k}, or a window "
-                         f"could hold nothing but padding")
+        raise ValueError(
+            f"{op}: pad {p} must be smaller than kernel_size {k}, or a window "
+            f"could hold nothing but padding"
+        )
     return k, s, p, out
 
 
@@ -365,7 +454,7 @@ class Pooling2DGrad(Function):
                 gx[:, rows, cols] += gy * (indexes == t)
             else:
                 np.multiply(gy, indexes == t, out=gx[:, rows, cols])
-        return gx[:, p[0]:p[0] + h, p[1]:p[1] + w].transpose(0, 3, 1, 2)
+        return gx[:, p[0] : p[0] + h, p[1] : p[1] + w].transpose(0, 3, 1, 2)
 
     def backward(self, ggx):
         return Pooling2DWithIndexes(self)(ggx)
@@ -425,23 +514,34 @@ class AveragePooling(Function):
         kh, kw = pair(self.kernel_size)
         n, c, oh, ow = gy.shape
         gcol = broadcast_to(reshape(gy / (kh * kw), (n, c, 1, 1, oh, ow)), (n, c, kh, kw, oh, ow))
-        return col2im(gcol, self.input_shape, self.kernel_size, self.stride, self.pad, to_matrix=False)
+        return col2im(
+            gcol, self.input_shape, self.kernel_size, self.stride, self.pad, to_matrix=False
+        )
 
 
-def average_pooling(x: VariableLike, kernel_size: Pair, stride: Pair = 1, pad: Pair = 0) -> Variable:
+def average_pooling(
+    x: VariableLike, kernel_size: Pair, stride: Pair = 1, pad: Pair = 0
+) -> Variable:
     """mean over each window (padding counts as zeros)"""
     return AveragePooling(kernel_size, stride, pad)(x)
 
 
-def im2col_array(img: np.ndarray, kernel_size: Pair, stride: Pair, pad: Pair,
-                 to_matrix: bool = True) -> np.ndarray:
+def im2col_array(
+    img: np.ndarray, kernel_size: Pair, stride: Pair, pad: Pair, to_matrix: bool = True
+) -> np.ndarray:
     """im2col on a plain ndarray (DeZero's helper): no Variable, no graph."""
     k, s, p, _ = _geometry("im2col_array", img.shape, kernel_size, stride, pad)
     return _im2col_array(img, k, s, p, to_matrix)
 
 
-def col2im_array(col: np.ndarray, img_shape: Sequence[int], kernel_size: Pair, stride: Pair, pad: Pair,
-                 to_matrix: bool = True) -> np.ndarray:
+def col2im_array(
+    col: np.ndarray,
+    img_shape: Sequence[int],
+    kernel_size: Pair,
+    stride: Pair,
+    pad: Pair,
+    to_matrix: bool = True,
+) -> np.ndarray:
     """col2im on a plain ndarray (DeZero's helper): no Variable, no graph."""
     k, s, p, out = _geometry("col2im_array", img_shape, kernel_size, stride, pad)
     _col_shape("col2im_array", col.shape, img_shape, k, out, to_matrix)

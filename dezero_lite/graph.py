@@ -1,4 +1,5 @@
 """Pictures of the computation graph: DOT text, and rendering it through the graphviz package."""
+
 from __future__ import annotations
 
 import heapq
@@ -19,8 +20,14 @@ if TYPE_CHECKING:
     from dezero_lite.animate import BackwardAnimation
 
 __all__ = [
-    "get_dot_graph", "plot_dot_graph", "show", "DotGraph", "record_layers", "animate_backward",
-    "GraphvizError", "GraphvizNotFoundError",
+    "get_dot_graph",
+    "plot_dot_graph",
+    "show",
+    "DotGraph",
+    "record_layers",
+    "animate_backward",
+    "GraphvizError",
+    "GraphvizNotFoundError",
 ]
 
 FORMATS = ("png", "svg", "pdf")
@@ -38,13 +45,27 @@ _SHAPES = {
     "output": "shape=ellipse, style=filled, peripheries=2",
     "function": "shape=box, style=filled",
 }
-_FILLS = {"input": "#ffd8a8", "parameter": "#b2f2bb", "intermediate": "#fff4e6",
-          "output": "#ffd8a8", "function": "#d0ebff"}
+_FILLS = {
+    "input": "#ffd8a8",
+    "parameter": "#b2f2bb",
+    "intermediate": "#fff4e6",
+    "output": "#ffd8a8",
+    "function": "#d0ebff",
+}
 _STYLES = {role: f'{_SHAPES[role]}, fillcolor="{_FILLS[role]}"' for role in _SHAPES}
 # Pale for tiny, dark for large (matplotlib's magma, reversed): a vanishing gradient looks
 # washed out, and neighbouring steps differ in hue as well as in lightness.
-_PALETTE = ["#fcfdbf", "#feca8d", "#fd9668", "#f1605d", "#cd4071",
-            "#9e2f7f", "#721f81", "#440f76", "#180f3d"]
+_PALETTE = [
+    "#fcfdbf",
+    "#feca8d",
+    "#fd9668",
+    "#f1605d",
+    "#cd4071",
+    "#9e2f7f",
+    "#721f81",
+    "#440f76",
+    "#180f3d",
+]
 _ZERO_FILL = "#ffffff"
 
 _INSTALL_HELP = """\
@@ -56,8 +77,10 @@ Install Graphviz (the program, not only the Python package) and make sure `dot` 
   Windows:        winget install graphviz  (or the installer from https://graphviz.org/download/),
                   then add its bin folder (e.g. C:\\Program Files\\Graphviz\\bin) to PATH
 Note: `pip install graphviz` installs only Python bindings, not the `dot` program."""
-_PIP_HELP = ("Drawing needs the Python package graphviz: pip install 'dezero_lite[graph]' "
-             "(or pip install graphviz), and Graphviz's `dot` program.")
+_PIP_HELP = (
+    "Drawing needs the Python package graphviz: pip install 'dezero_lite[graph]' "
+    "(or pip install graphviz), and Graphviz's `dot` program."
+)
 
 
 class GraphvizError(RuntimeError):
@@ -138,7 +161,13 @@ def _is_constant(x):
     return _Constant is not None and type(x) is _Constant
 
 
-_HIDDEN = {"inputs", "outputs", "generation", "output_specs", "forward_time"}  # the core's bookkeeping
+_HIDDEN = {
+    "inputs",
+    "outputs",
+    "generation",
+    "output_specs",
+    "forward_time",
+}  # the core's bookkeeping
 
 
 def _format_argument(value):
@@ -148,8 +177,12 @@ def _format_argument(value):
     if isinstance(value, (bool, int, float, np.generic)):
         return _format_number(value.item() if isinstance(value, np.generic) else value)
     if isinstance(value, slice):
-        return ":".join("" if v is None else str(v) for v in (value.start, value.stop, value.step)
-                        ).rstrip(":") or ":"
+        return (
+            ":".join(
+                "" if v is None else str(v) for v in (value.start, value.stop, value.step)
+            ).rstrip(":")
+            or ":"
+        )
     if isinstance(value, (tuple, list)):
         parts = [_format_argument(v) if v is not None else "None" for v in value]
         if None in parts or len(parts) > 6:
@@ -188,7 +221,9 @@ def _variable_label(v, verbose, show_values, max_values, grad=None, alias=None, 
     if show_values and data is not None and data.size <= max_values:
         lines.append("data: " + _format_array(data))
     gdata = _array_of(grad)
-    if gdata is not None and (frame or (show_values and data is not None and gdata.size <= max_values)):
+    if gdata is not None and (
+        frame or (show_values and data is not None and gdata.size <= max_values)
+    ):
         lines.append("grad: " + _array_or_shape(gdata, max_values))
     return "\n".join(lines)
 
@@ -202,9 +237,11 @@ def walk(output):
     inputs are left out: they are drawn inside their Function's box.
     """
     if not isinstance(output, Variable):
-        raise TypeError("get_dot_graph takes the Variable at the end of a graph (such as a loss), "
-                        f"not {type(output).__name__}; make it with dezero_lite functions, "
-                        "e.g. y = F.exp(Variable(x))")
+        raise TypeError(
+            "get_dot_graph takes the Variable at the end of a graph (such as a loss), "
+            f"not {type(output).__name__}; make it with dezero_lite functions, "
+            "e.g. y = F.exp(Variable(x))"
+        )
     variables, var_index, functions, edges = [output], {id(output): 0}, [], []
 
     def index(v):
@@ -278,7 +315,7 @@ def _color_of(m, scale):
 
 
 def _dark(fill):
-    r, g, b = (int(fill[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
     return 0.299 * r + 0.587 * g + 0.114 * b < 140
 
 
@@ -288,18 +325,30 @@ def _legend(color_by, scale):
     lo, per, bins = scale
     for b in reversed(range(bins)):
         fill = _bin_fill(b, bins)
-        rows.append(f'<tr><td bgcolor="{fill}" width="24"> </td>'
-                    f'<td align="left">1e{lo + b * per} to 1e{lo + (b + 1) * per}</td></tr>')
-    rows.append(f'<tr><td bgcolor="{_ZERO_FILL}" width="24"> </td>'
-                '<td align="left">exactly 0</td></tr>')
-    return ('legend [shape=plaintext, label=<<table border="0" cellborder="1" cellspacing="0" '
-            f'cellpadding="4">{"".join(rows)}</table>>];')
+        rows.append(
+            f'<tr><td bgcolor="{fill}" width="24"> </td>'
+            f'<td align="left">1e{lo + b * per} to 1e{lo + (b + 1) * per}</td></tr>'
+        )
+    rows.append(
+        f'<tr><td bgcolor="{_ZERO_FILL}" width="24"> </td><td align="left">exactly 0</td></tr>'
+    )
+    return (
+        'legend [shape=plaintext, label=<<table border="0" cellborder="1" cellspacing="0" '
+        f'cellpadding="4">{"".join(rows)}</table>>];'
+    )
 
 
-def get_dot_graph(output: Variable, verbose: bool = True, *, show_values: bool = False,
-                  max_values: int = 16, rankdir: Literal["TB", "LR", "BT", "RL"] = "TB",
-                  show_order: bool = False, color_by: Literal["grad", "data"] | None = None,
-                  group_layers: bool = False) -> str:
+def get_dot_graph(
+    output: Variable,
+    verbose: bool = True,
+    *,
+    show_values: bool = False,
+    max_values: int = 16,
+    rankdir: Literal["TB", "LR", "BT", "RL"] = "TB",
+    show_order: bool = False,
+    color_by: Literal["grad", "data"] | None = None,
+    group_layers: bool = False,
+) -> str:
     """DOT text of the graph that made `output`: each Variable and Function once, ids from the walk.
 
     verbose: shapes and dtypes; show_values: data and grad of arrays with at most `max_values`
@@ -309,28 +358,53 @@ def get_dot_graph(output: Variable, verbose: bool = True, *, show_values: bool =
     draw the Functions and Parameters of each Layer in a labelled box (the graph must be made
     inside `record_layers(model)`, as Model.plot does).
     """
-    return _dot(output, verbose, show_values=show_values, max_values=max_values,
-                rankdir=rankdir, show_order=show_order, color_by=color_by,
-                group_layers=group_layers)
+    return _dot(
+        output,
+        verbose,
+        show_values=show_values,
+        max_values=max_values,
+        rankdir=rankdir,
+        show_order=show_order,
+        color_by=color_by,
+        group_layers=group_layers,
+    )
 
 
-def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB",
-         show_order=False, color_by=None, group_layers=False, frame=None, graph=None):
+def _dot(
+    output,
+    verbose=True,
+    *,
+    show_values=False,
+    max_values=16,
+    rankdir="TB",
+    show_order=False,
+    color_by=None,
+    group_layers=False,
+    frame=None,
+    graph=None,
+):
     """get_dot_graph, plus what an animation frame needs (see animate.py): `frame` says which
     gradients are known and what to highlight, `graph` is the walk made before backward."""
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {rankdir!r}")
     if color_by not in COLOR_BY:
         raise ValueError(f"color_by must be None, 'grad' or 'data', not {color_by!r}")
-    if isinstance(max_values, bool) or not isinstance(max_values, (int, np.integer)) or max_values < 0:
-        raise ValueError("max_values must be a whole number of elements, 0 or more, "
-                         f"not {max_values!r}")
+    if (
+        isinstance(max_values, bool)
+        or not isinstance(max_values, (int, np.integer))
+        or max_values < 0
+    ):
+        raise ValueError(
+            f"max_values must be a whole number of elements, 0 or more, not {max_values!r}"
+        )
     variables, functions, edges = walk(output) if graph is None else graph
     groups = _layer_groups(variables, functions) if group_layers else None
     if group_layers and not groups[0]:
-        raise ValueError("group_layers=True found no layer in this graph: build it inside "
-                         "`with record_layers(model):` (or use model.plot(x)), so that each "
-                         "layer's part of the graph is known")
+        raise ValueError(
+            "group_layers=True found no layer in this graph: build it inside "
+            "`with record_layers(model):` (or use model.plot(x)), so that each "
+            "layer's part of the graph is known"
+        )
     grads = None if frame is None else frame["grads"]
     scale = None
     if color_by is not None:
@@ -351,8 +425,9 @@ def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB"
         v = variables[i]
         role = _role(v, output)
         grad = v.grad if grads is None else grads.get(id(v))
-        label = _variable_label(v, verbose, show_values, max_values, grad, aliases.get(id(v)),
-                                frame is not None)
+        label = _variable_label(
+            v, verbose, show_values, max_values, grad, aliases.get(id(v)), frame is not None
+        )
         style = _STYLES[role]
         extra = ""
         if scale is not None:
@@ -403,6 +478,7 @@ def _dot(output, verbose=True, *, show_values=False, max_values=16, rankdir="TB"
 
 # Layers as boxes (which layer made which Function: layer_groups.py)
 
+
 def _clusters(groups):
     """Nested `subgraph cluster_N` blocks, one per layer path (encoder holds encoder/conv1)."""
     fgroups, vgroups, _ = groups
@@ -421,9 +497,13 @@ def _clusters(groups):
         indent = "  " * depth
         lines.append(f"{indent}subgraph cluster_{number[0]} {{")
         number[0] += 1
-        lines.append(f"{indent}  label={_quote(_short(path))}; labeljust=l; "
-                     'style="rounded,dashed"; color="#868e96"; fontname="Helvetica"; fontsize=12;')
-        members = [f"f{k}" for k in fgroups.get(path, [])] + [f"v{i}" for i in vgroups.get(path, [])]
+        lines.append(
+            f"{indent}  label={_quote(_short(path))}; labeljust=l; "
+            'style="rounded,dashed"; color="#868e96"; fontname="Helvetica"; fontsize=12;'
+        )
+        members = [f"f{k}" for k in fgroups.get(path, [])] + [
+            f"v{i}" for i in vgroups.get(path, [])
+        ]
         if members:
             lines.append(f"{indent}  {'; '.join(members)};")
         for child in children.get(path, []):
@@ -437,20 +517,25 @@ def _clusters(groups):
 
 # Rendering, through the graphviz Python package
 
+
 def _graphviz():
     try:
         import graphviz
     except ImportError:
-        raise GraphvizNotFoundError("The Python package graphviz is not installed. "
-                                    + _PIP_HELP + "\n" + _INSTALL_HELP) from None
+        raise GraphvizNotFoundError(
+            "The Python package graphviz is not installed. " + _PIP_HELP + "\n" + _INSTALL_HELP
+        ) from None
     return graphviz
 
 
 def _check_timeout(timeout):
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                or not timeout > 0):
-        raise ValueError("timeout must be a number of seconds above 0 (or None to wait for "
-                         f"ever), not {timeout!r}")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+    ):
+        raise ValueError(
+            "timeout must be a number of seconds above 0 (or None to wait for "
+            f"ever), not {timeout!r}"
+        )
 
 
 def _run_dot(source, fmt, timeout=DOT_TIMEOUT, target=None):
@@ -458,31 +543,43 @@ def _run_dot(source, fmt, timeout=DOT_TIMEOUT, target=None):
     _check_timeout(timeout)
     graphviz = _graphviz()
     from graphviz.backend import dot_command, execute
+
     cmd = dot_command.command("dot", fmt)
     where = "" if target is None else f" drawing {target}"
     try:
-        proc = execute.run_check(cmd, input=source.encode("utf-8"), stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, quiet=True, timeout=timeout)
+        proc = execute.run_check(
+            cmd,
+            input=source.encode("utf-8"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            quiet=True,
+            timeout=timeout,
+        )
     except graphviz.ExecutableNotFound:
-        raise GraphvizNotFoundError("Graphviz's `dot` program was not found on PATH.\n"
-                                    + _INSTALL_HELP) from None
+        raise GraphvizNotFoundError(
+            "Graphviz's `dot` program was not found on PATH.\n" + _INSTALL_HELP
+        ) from None
     except graphviz.CalledProcessError as e:
         stderr = e.stderr or getattr(e.__context__, "stderr", None) or b""
         message = stderr.decode("utf-8", "replace").strip() or "(no message)"
-        raise GraphvizError(f"Graphviz dot failed (exit code {e.returncode}){where}: "
-                            f"{message}") from None
+        raise GraphvizError(
+            f"Graphviz dot failed (exit code {e.returncode}){where}: {message}"
+        ) from None
     except subprocess.TimeoutExpired:
         raise GraphvizError(
             f"Graphviz dot gave up after {timeout:g} seconds{where}: the graph is too big or too "
             "tangled to lay out quickly. Try rankdir='LR', fewer nodes (a smaller input, fewer "
-            "layers or steps), verbose=False, or a longer timeout=.") from None
+            "layers or steps), verbose=False, or a longer timeout=."
+        ) from None
     return proc.stdout
 
 
 class DotGraph:
     """DOT text that draws itself: save() to a file, or inline SVG in a notebook."""
 
-    def __init__(self, source: str, path: str | None = None, timeout: float | None = DOT_TIMEOUT) -> None:
+    def __init__(
+        self, source: str, path: str | None = None, timeout: float | None = DOT_TIMEOUT
+    ) -> None:
         self.source = source
         self.path = path
         self.timeout = timeout
@@ -516,8 +613,9 @@ class DotGraph:
         try:
             picture = _run_dot(self.source, fmt, self.timeout, target=to_file)
         except GraphvizNotFoundError as e:
-            raise GraphvizNotFoundError(f"Cannot draw {to_file}; the DOT text was written to "
-                                        f"{dot_file}.\n{e}") from None
+            raise GraphvizNotFoundError(
+                f"Cannot draw {to_file}; the DOT text was written to {dot_file}.\n{e}"
+            ) from None
 
         def write_picture(tmp):
             with open(tmp, "wb") as f:
@@ -554,19 +652,28 @@ class DotGraph:
 def _check_format(fmt, to_file=None):
     if fmt not in FORMATS:
         what = f"file {to_file!r}" if to_file is not None else f"format {fmt!r}"
-        raise ValueError(f"Cannot draw {what}: the format must be one of {', '.join(FORMATS)} "
-                         "(given by the file's extension, e.g. graph.png).")
+        raise ValueError(
+            f"Cannot draw {what}: the format must be one of {', '.join(FORMATS)} "
+            "(given by the file's extension, e.g. graph.png)."
+        )
     return fmt
 
 
-def show(output: Variable, verbose: bool = True, *, timeout: float | None = DOT_TIMEOUT,
-         **options: Any) -> DotGraph:
+def show(
+    output: Variable, verbose: bool = True, *, timeout: float | None = DOT_TIMEOUT, **options: Any
+) -> DotGraph:
     """The graph of `output` as a DotGraph, which a notebook shows inline (no files written)."""
     return DotGraph(get_dot_graph(output, verbose, **options), timeout=timeout)
 
 
-def plot_dot_graph(output: Variable, verbose: bool = True, to_file: str | os.PathLike[str] = "graph.png",
-                   *, timeout: float | None = DOT_TIMEOUT, **options: Any) -> DotGraph:
+def plot_dot_graph(
+    output: Variable,
+    verbose: bool = True,
+    to_file: str | os.PathLike[str] = "graph.png",
+    *,
+    timeout: float | None = DOT_TIMEOUT,
+    **options: Any,
+) -> DotGraph:
     """Draw the graph of `output` into to_file (.png, .svg or .pdf) with Graphviz, DOT text beside it.
 
     Options are those of get_dot_graph; dot is stopped after `timeout` seconds. Returns a
@@ -580,8 +687,10 @@ def plot_dot_graph(output: Variable, verbose: bool = True, to_file: str | os.Pat
     return graph
 
 
-def animate_backward(output: Variable, to_file: str | os.PathLike[str] | None = "backward.html",
-                     **options: Any) -> BackwardAnimation:
+def animate_backward(
+    output: Variable, to_file: str | os.PathLike[str] | None = "backward.html", **options: Any
+) -> BackwardAnimation:
     """Run output.backward() and record it frame by frame; see dezero_lite.animate."""
     from dezero_lite.animate import animate_backward as animate
+
     return animate(output, to_file, **options)

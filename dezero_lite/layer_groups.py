@@ -3,6 +3,7 @@
 record_layers(model) wraps Layer.__call__ only inside its with block, so a forward pass
 outside it costs exactly what it did before; the graph pictures (graph.py) read the result.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -16,9 +17,13 @@ if TYPE_CHECKING:
 __all__ = ["record_layers"]
 
 # Filled only inside record_layers, and weak, so that recording keeps no graph alive:
-_layer_of: dict[int, tuple[weakref.ref[Any], str]] = {}    # id(Function) -> (weakref to it, layer path)
-_param_path: dict[int, tuple[weakref.ref[Any], str]] = {}  # id(Parameter) -> (weakref to it, "l0/W")
-_recording: list[record_layers] = []   # the active recorders, innermost last
+_layer_of: dict[
+    int, tuple[weakref.ref[Any], str]
+] = {}  # id(Function) -> (weakref to it, layer path)
+_param_path: dict[
+    int, tuple[weakref.ref[Any], str]
+] = {}  # id(Parameter) -> (weakref to it, "l0/W")
+_recording: list[record_layers] = []  # the active recorders, innermost last
 
 
 def _remember(table, obj, path):
@@ -45,6 +50,7 @@ class record_layers:
 
     def __init__(self, model: Layer) -> None:
         from dezero_lite.layers import Layer
+
         if not isinstance(model, Layer):
             raise TypeError(f"record_layers takes a Layer or Model, not {type(model).__name__}")
         self.model = model
@@ -56,12 +62,17 @@ class record_layers:
                 if id(sub) not in self.paths:
                     self.paths[id(sub)] = prefix + name
                     stack.append((prefix + name + "/", sub))
-        self.calls: dict[int, Any] = {}   # call number -> (path, inputs, outputs, parent call number)
-        self.finished: list[int] = []  # call numbers in the order the calls returned (inner ones first)
+        self.calls: dict[
+            int, Any
+        ] = {}  # call number -> (path, inputs, outputs, parent call number)
+        self.finished: list[
+            int
+        ] = []  # call numbers in the order the calls returned (inner ones first)
         self._stack: list[int] = []
 
     def __enter__(self):
         from dezero_lite.layers import Layer
+
         if not _recording:
             original = Layer.__call__
 
@@ -91,6 +102,7 @@ class record_layers:
 
     def __exit__(self, *exc):
         from dezero_lite.layers import Layer
+
         _recording.remove(self)
         if not _recording:
             Layer.__call__ = record_layers._original
@@ -112,8 +124,11 @@ class record_layers:
             path, inputs, outputs, _ = self.calls[n]
             stop = {id(x) for x in inputs if isinstance(x, Variable)}
             outs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
-            todo = [y.creator for y in outs
-                    if isinstance(y, Variable) and y.creator is not None and id(y) not in stop]
+            todo = [
+                y.creator
+                for y in outs
+                if isinstance(y, Variable) and y.creator is not None and id(y) not in stop
+            ]
             seen = set()
             while todo:
                 f = todo.pop()
@@ -152,5 +167,3 @@ def _layer_groups(variables, functions):
         elif id(v) in made_in and i != 0:
             vgroups.setdefault(made_in[id(v)], []).append(i)
     return fgroups, vgroups, aliases
-
-

@@ -1,4 +1,5 @@
 """Layers: objects that own Parameters (found by attribute) and compute with them."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,10 @@ class Layer:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_params" not in self.__dict__:
-            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
-                               f"before setting attributes")
+            raise RuntimeError(
+                f"{type(self).__name__}.__init__ must call super().__init__() "
+                f"before setting attributes"
+            )
         if isinstance(value, (Parameter, Layer)):
             self._params[name] = None
         else:
@@ -46,8 +49,9 @@ class Layer:
     def forward(self, *inputs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def named_params(self, prefix: str = "",
-                     _seen: set[int] | None = None) -> Iterator[tuple[str, Parameter]]:
+    def named_params(
+        self, prefix: str = "", _seen: set[int] | None = None
+    ) -> Iterator[tuple[str, Parameter]]:
         """Yield (path, Parameter) pairs such as ('l0/W', W), depth first in assignment order.
 
         A parameter reached twice (a layer stored under two names: tied weights) is
@@ -59,7 +63,9 @@ class Layer:
 
     def _walk(self, prefix, seen):
         """(path, owning layer, attribute name, Parameter) for every parameter, once each."""
-        seen.add(id(self))  # a layer reached again (MLP keeps its layers in a list too) adds nothing
+        seen.add(
+            id(self)
+        )  # a layer reached again (MLP keeps its layers in a list too) adds nothing
         for name in self._params:
             obj = self.__dict__[name]
             if id(obj) in seen:  # ids are safe: every layer and parameter here is alive
@@ -82,9 +88,11 @@ class Layer:
                 if isinstance(obj, Layer) and id(obj) not in seen:
                     yield from obj._walk(f"{prefix}{name}/{key}/", seen)
                 elif isinstance(obj, Parameter) and id(obj) not in seen:
-                    raise TypeError(f"{type(self).__name__}.{name} holds a Parameter in a "
-                                    f"{type(group).__name__}; assign each Parameter to its own "
-                                    f"attribute so that it can be named, trained and saved")
+                    raise TypeError(
+                        f"{type(self).__name__}.{name} holds a Parameter in a "
+                        f"{type(group).__name__}; assign each Parameter to its own "
+                        f"attribute so that it can be named, trained and saved"
+                    )
 
     def params(self) -> Iterator[Parameter]:
         """Yield every Parameter of this layer and its sub-layers."""
@@ -116,16 +124,21 @@ class Layer:
     def save_weights(self, path: str | os.PathLike[str]) -> None:
         """Write the parameters to an .npz file atomically (a temporary file, then a rename)."""
         from dezero_lite import cuda
+
         arrays = {}
         for name, p in self.named_params():
             if p.data is None:
-                raise ValueError(f"cannot save: parameter {name} is not created yet (a layer such as "
-                                 f"Linear makes its weight at the first call); run the model on one "
-                                 f"input batch before save_weights")
+                raise ValueError(
+                    f"cannot save: parameter {name} is not created yet (a layer such as "
+                    f"Linear makes its weight at the first call); run the model on one "
+                    f"input batch before save_weights"
+                )
             arrays[name] = cuda.as_numpy(p.data)
         if not arrays:
-            raise ValueError(f"cannot save: {type(self).__name__} has no parameters (layers must be "
-                             f"attributes, or kept in a list, tuple or dict attribute)")
+            raise ValueError(
+                f"cannot save: {type(self).__name__} has no parameters (layers must be "
+                f"attributes, or kept in a list, tuple or dict attribute)"
+            )
         path = os.fspath(path)
         if not path.lower().endswith(".npz"):
             path += ".npz"  # as np.savez would
@@ -147,6 +160,7 @@ class Layer:
         Names, shapes and dtypes are checked from the file's headers before any array is
         read, so a file that would decompress to something huge is refused cheaply."""
         from dezero_lite import cuda
+
         path = os.fspath(path)
         if not os.path.exists(path) and os.path.exists(path + ".npz"):
             path += ".npz"
@@ -163,7 +177,9 @@ class Layer:
                 if k in npz.headers:
                     problems += _spec_problems(k, npz.headers[k], *owner.param_spec(attr))
             if problems:
-                raise ValueError(f"cannot load {path} into {type(self).__name__}: " + "; ".join(problems))
+                raise ValueError(
+                    f"cannot load {path} into {type(self).__name__}: " + "; ".join(problems)
+                )
             loaded = {}
             for k, (owner, attr, _) in owners.items():
                 dtype = owner.param_spec(attr)[1]
@@ -210,11 +226,15 @@ def _check_size(where, what, n):
 def _spec_problems(name, header, shape, dtype):
     """What is wrong with an array of header (shape, dtype) for a parameter of (shape, dtype)."""
     got_shape, got_dtype = header
-    if got_dtype.kind != "f" or (dtype is not None and not np.can_cast(got_dtype, dtype, "same_kind")):
+    if got_dtype.kind != "f" or (
+        dtype is not None and not np.can_cast(got_dtype, dtype, "same_kind")
+    ):
         want = "floating point" if dtype is None else dtype.name
         return [f"{name} has dtype {got_dtype} in the file but must be {want}"]
-    if shape is not None and (len(got_shape) != len(shape) or any(
-            want is not None and got != want for got, want in zip(got_shape, shape, strict=True))):
+    if shape is not None and (
+        len(got_shape) != len(shape)
+        or any(want is not None and got != want for got, want in zip(got_shape, shape, strict=True))
+    ):
         shown = tuple("any" if n is None else n for n in shape)
         return [f"{name} has shape {got_shape} in the file but {shown} in the model"]
     return []
@@ -225,6 +245,7 @@ class _WeightsFile:
 
     def __init__(self, path):
         import zipfile
+
         self.path = path
         try:
             self.zip = zipfile.ZipFile(path)
@@ -236,7 +257,9 @@ class _WeightsFile:
         try:
             for member in self.zip.namelist():
                 if not member.endswith(".npy"):
-                    raise ValueError(self._not_weights(f"it holds {member!r}, which is not an array"))
+                    raise ValueError(
+                        self._not_weights(f"it holds {member!r}, which is not an array")
+                    )
                 with self.zip.open(member) as f:
                     self.headers[member[:-4]] = self._header(f, member)
         except Exception:
@@ -244,8 +267,7 @@ class _WeightsFile:
             raise
 
     def _not_weights(self, why):
-        return (f"cannot load {self.path}: {why}; it is not a weights file written by "
-                f"save_weights")
+        return f"cannot load {self.path}: {why}; it is not a weights file written by save_weights"
 
     def _header(self, f, member):
         fmt = np.lib.format
@@ -256,8 +278,11 @@ class _WeightsFile:
         except Exception:  # a damaged or foreign member: say so, whatever NumPy raised
             raise ValueError(self._not_weights(f"{member!r} has no valid array header")) from None
         if dtype.hasobject:
-            raise ValueError(self._not_weights(f"{member[:-4]} holds Python objects, which would "
-                                               f"need pickle (refused)"))
+            raise ValueError(
+                self._not_weights(
+                    f"{member[:-4]} holds Python objects, which would need pickle (refused)"
+                )
+            )
         return tuple(int(n) for n in shape), dtype
 
     def read(self, name):
@@ -265,7 +290,9 @@ class _WeightsFile:
             with self.zip.open(name + ".npy") as f:
                 return np.lib.format.read_array(f, allow_pickle=False)
         except Exception:
-            raise ValueError(self._not_weights(f"the data of {name} is damaged or cut short")) from None
+            raise ValueError(
+                self._not_weights(f"the data of {name} is damaged or cut short")
+            ) from None
 
     def __enter__(self):
         return self
@@ -277,8 +304,13 @@ class _WeightsFile:
 class Linear(Layer):
     """y = x @ W + b. W (in_size, out_size) is made at the first call if in_size is not given."""
 
-    def __init__(self, out_size: int, nobias: bool = False, dtype: DTypeLike = np.float32,
-                 in_size: int | None = None) -> None:
+    def __init__(
+        self,
+        out_size: int,
+        nobias: bool = False,
+        dtype: DTypeLike = np.float32,
+        in_size: int | None = None,
+    ) -> None:
         super().__init__()
         _check_size("Linear", "out_size", out_size)
         if in_size is not None:
@@ -287,8 +319,10 @@ class Linear(Layer):
         self.out_size = int(out_size)
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
-            raise TypeError(f"Linear: dtype must be a floating point type such as np.float32, "
-                            f"got {self.dtype} (integer weights cannot learn)")
+            raise TypeError(
+                f"Linear: dtype must be a floating point type such as np.float32, "
+                f"got {self.dtype} (integer weights cannot learn)"
+            )
         self.W = Parameter(None, name="W")
         if in_size is not None:
             self._init_W()
@@ -311,10 +345,13 @@ class Linear(Layer):
                 x = x.astype(self.dtype)
         if self.W.data is None:
             if x.ndim == 0 or x.shape[-1] == 0:
-                raise ValueError(f"Linear: inputs need at least one feature on the last axis, "
-                                 f"got shape {x.shape}")
+                raise ValueError(
+                    f"Linear: inputs need at least one feature on the last axis, "
+                    f"got shape {x.shape}"
+                )
             self.in_size = x.shape[-1]
             from dezero_lite import cuda
+
             self._init_W(cuda.get_array_module(x))
         return F.linear(x, self.W, self.b)
 
@@ -330,9 +367,16 @@ class Conv2d(Layer):
 
     _in_axis = 1  # where W keeps the input channels
 
-    def __init__(self, out_channels: int, kernel_size: Pair, stride: Pair = 1, pad: Pair = 0,
-                 nobias: bool = False, dtype: DTypeLike = np.float32,
-                 in_channels: int | None = None) -> None:
+    def __init__(
+        self,
+        out_channels: int,
+        kernel_size: Pair,
+        stride: Pair = 1,
+        pad: Pair = 0,
+        nobias: bool = False,
+        dtype: DTypeLike = np.float32,
+        in_channels: int | None = None,
+    ) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = pair(kernel_size, "kernel_size")
@@ -362,19 +406,23 @@ class Conv2d(Layer):
                 x = x.astype(self.dtype)  # as Linear: raw batches take the layer's dtype
         if self.W.data is None:
             if x.ndim != 4:
-                raise ValueError(f"{type(self).__name__} takes images of shape (N, C, H, W), "
-                                 f"got shape {x.shape}")
+                raise ValueError(
+                    f"{type(self).__name__} takes images of shape (N, C, H, W), got shape {x.shape}"
+                )
             self.in_channels = x.shape[1]
             from dezero_lite import cuda
+
             self._init_W(cuda.get_array_module(x))
         return self._apply(x)
 
     def extra_repr(self) -> str:
         in_channels = self.in_channels if self.W.data is None else self.W.shape[self._in_axis]
         b = ", nobias=True" if self.b is None else ""
-        return (f"out_channels={self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, pad={self.pad}, in_channels={in_channels}{b}, "
-                f"dtype={self.dtype.name}")
+        return (
+            f"out_channels={self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, pad={self.pad}, in_channels={in_channels}{b}, "
+            f"dtype={self.dtype.name}"
+        )
 
 
 class Deconv2d(Conv2d):
@@ -409,17 +457,21 @@ class BatchNorm(Layer):
 
     def forward(self, x: Variable | np.ndarray) -> Variable:
         from dezero_lite import cuda
+
         x = x if isinstance(x, Variable) else np.asarray(x)
         if x.ndim < 2:
-            raise ValueError(f"BatchNorm takes input of shape (N, C) or (N, C, H, W), got {x.shape}")
+            raise ValueError(
+                f"BatchNorm takes input of shape (N, C) or (N, C, H, W), got {x.shape}"
+            )
         xp = cuda.get_array_module(x.data if isinstance(x, Variable) else x)
         dtype = x.dtype if x.dtype.kind == "f" else np.float32
         C = x.shape[1]
         for p, fill in ((self.avg_mean, 0), (self.avg_var, 1), (self.gamma, 1), (self.beta, 0)):
             if p.data is None:
                 p.data = xp.full(C, fill, dtype=dtype)
-        return F.batch_norm(x, self.gamma, self.beta, self.avg_mean.data, self.avg_var.data,
-                            self.decay, self.eps)
+        return F.batch_norm(
+            x, self.gamma, self.beta, self.avg_mean.data, self.avg_var.data, self.decay, self.eps
+        )
 
     def extra_repr(self) -> str:
         return f"decay={self.decay}, eps={self.eps}"
@@ -442,9 +494,11 @@ class EmbedID(Layer):
 def _check_state(layer, x):
     """A batch of another size would broadcast against the kept state: say so instead."""
     if layer.h is not None and len(x) != len(layer.h):
-        raise ValueError(f"{type(layer).__name__}: a batch of {len(x)} rows, but the state kept "
-                         f"from the last call has {len(layer.h)}; call reset_state() before "
-                         f"feeding batches of another size")
+        raise ValueError(
+            f"{type(layer).__name__}: a batch of {len(x)} rows, but the state kept "
+            f"from the last call has {len(layer.h)}; call reset_state() before "
+            f"feeding batches of another size"
+        )
 
 
 class RNN(Layer):
@@ -482,7 +536,9 @@ class LSTM(Layer):
         super().__init__()
         H = self.hidden_size = hidden_size
         self.x2f, self.x2i, self.x2o, self.x2u = (Linear(H, in_size=in_size) for _ in range(4))
-        self.h2f, self.h2i, self.h2o, self.h2u = (Linear(H, in_size=H, nobias=True) for _ in range(4))
+        self.h2f, self.h2i, self.h2o, self.h2u = (
+            Linear(H, in_size=H, nobias=True) for _ in range(4)
+        )
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -501,8 +557,11 @@ class LSTM(Layer):
             x = np.asarray(x).astype(self.x2f.dtype, copy=False)
         # The four gates from one product [f i o u] = x [W_xf ... W_xu] + b + h [W_hf ... W_hu]:
         # the same gradients as a product per gate, in 15 ops a step instead of 25.
-        a = F.Linear()(x, F.concatenate([layer.W for layer in x2], axis=1),
-                       F.concatenate([layer.b for layer in x2]))  # type: ignore[misc]  # (x2* have biases)
+        a = F.Linear()(
+            x,
+            F.concatenate([layer.W for layer in x2], axis=1),
+            F.concatenate([layer.b for layer in x2]),  # type: ignore[misc]  # (x2* have biases)
+        )
         if self.h is not None:
             a = a + F.matmul(self.h, F.concatenate([layer.W for layer in h2], axis=1))
         fio, u = F.split(a, [3 * H], axis=1)

@@ -1,4 +1,5 @@
 """Models: Layers that are whole networks, with a picture of their graph."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,14 @@ if TYPE_CHECKING:
 class Model(L.Layer):
     """A Layer that is a whole network; `plot` draws the graph of one forward pass."""
 
-    def plot(self, *inputs: VariableLike, to_file: str | os.PathLike[str] = "model.png",
-             verbose: bool = True, group_layers: bool = True, **options: Any) -> DotGraph:
+    def plot(
+        self,
+        *inputs: VariableLike,
+        to_file: str | os.PathLike[str] = "model.png",
+        verbose: bool = True,
+        group_layers: bool = True,
+        **options: Any,
+    ) -> DotGraph:
         """Run the model on inputs and draw the graph of that pass into to_file (Graphviz; the
         .dot text goes beside it). Each layer is a labelled box (l0, encoder/conv1) holding its
         Functions and Parameters; other options are those of get_dot_graph. An ndarray input
@@ -44,8 +51,10 @@ class Sequential(Model):
         self.layers = []
         for i, layer in enumerate(layers):
             if not callable(layer):
-                raise TypeError(f"Sequential takes layers or functions, got "
-                                f"{type(layer).__name__} at position {i}")
+                raise TypeError(
+                    f"Sequential takes layers or functions, got "
+                    f"{type(layer).__name__} at position {i}"
+                )
             if isinstance(layer, L.Layer):
                 setattr(self, f"l{i}", layer)
             self.layers.append(layer)
@@ -59,12 +68,15 @@ class Sequential(Model):
 class MLP(Model):
     """Fully connected layers of the given output sizes, `activation` between them (not after the last)."""
 
-    def __init__(self, fc_output_sizes: Sequence[int],
-                 activation: Callable[[Variable], Variable] = F.sigmoid) -> None:
+    def __init__(
+        self, fc_output_sizes: Sequence[int], activation: Callable[[Variable], Variable] = F.sigmoid
+    ) -> None:
         super().__init__()
         if not isinstance(fc_output_sizes, (list, tuple)):
-            raise TypeError(f"MLP takes a list or tuple of layer sizes such as (100, 10), "
-                            f"got {fc_output_sizes!r}")
+            raise TypeError(
+                f"MLP takes a list or tuple of layer sizes such as (100, 10), "
+                f"got {fc_output_sizes!r}"
+            )
         if not fc_output_sizes:
             raise ValueError("MLP needs at least one layer size, such as (100, 10)")
         self.activation = activation
@@ -86,6 +98,7 @@ class MLP(Model):
 def _load_pretrained(model, url):
     """Load the weight file at url, downloaded once into the cache folder (see utils.get_file)."""
     from dezero_lite import utils
+
     model.load_weights(utils.get_file(url))
 
 
@@ -129,8 +142,9 @@ class VGG16(Model):
         return self.fc8(x)
 
     @staticmethod
-    def preprocess(image: Image, size: tuple[int, int] | None = (224, 224),
-                   dtype: DTypeLike = np.float32) -> np.ndarray:
+    def preprocess(
+        image: Image, size: tuple[int, int] | None = (224, 224), dtype: DTypeLike = np.float32
+    ) -> np.ndarray:
         """A PIL image as the network wants it: RGB resized to size, channels in BGR order
         minus the ImageNet mean of each, shape (3, H, W)."""
         image = image.convert("RGB")
@@ -192,8 +206,15 @@ class BuildingBlock(L.Layer):
     """One ResNet stage: a BottleneckA (a, which may shrink the image) then n_layers - 1
     BottleneckBs (b1, b2, ...)."""
 
-    def __init__(self, n_layers=None, in_channels=None, mid_channels=None,
-                 out_channels=None, stride=None, downsample_fb=None):
+    def __init__(
+        self,
+        n_layers=None,
+        in_channels=None,
+        mid_channels=None,
+        out_channels=None,
+        stride=None,
+        downsample_fb=None,
+    ):
         super().__init__()
         self.a = BottleneckA(in_channels, mid_channels, out_channels, stride, downsample_fb)
         self._forward = ["a"]
@@ -280,14 +301,24 @@ class SqueezeNet(Model):
 
     DeZero declares this model but leaves it empty and publishes no weights for it."""
 
-    FIRES = ((16, 64, 64), (16, 64, 64), (32, 128, 128), (32, 128, 128),
-             (48, 192, 192), (48, 192, 192), (64, 256, 256), (64, 256, 256))
+    FIRES = (
+        (16, 64, 64),
+        (16, 64, 64),
+        (32, 128, 128),
+        (32, 128, 128),
+        (48, 192, 192),
+        (48, 192, 192),
+        (64, 256, 256),
+        (64, 256, 256),
+    )
 
     def __init__(self, pretrained: bool = False, n_classes: int = 1000) -> None:
         super().__init__()
         if pretrained:
-            raise ValueError("there are no pretrained SqueezeNet weights: DeZero publishes none. "
-                             "Train the model, or load a file of your own with load_weights")
+            raise ValueError(
+                "there are no pretrained SqueezeNet weights: DeZero publishes none. "
+                "Train the model, or load a file of your own with load_weights"
+            )
         self.conv1 = L.Conv2d(64, 3, stride=2)
         for i, widths in enumerate(self.FIRES, start=2):
             setattr(self, f"fire{i}", Fire(*widths))

@@ -1,4 +1,5 @@
 """Numerical gradients by central difference, and checking backprop against them."""
+
 from collections.abc import Callable
 from typing import Any
 
@@ -34,8 +35,14 @@ def numerical_grad(f: Callable[..., Any], x: VariableLike, *args: Any, **kwargs:
     return g
 
 
-def gradient_check(f: Callable[..., Any], x: VariableLike, *args: Any, rtol: float = 1e-4,
-                   atol: float = 1e-5, **kwargs: Any) -> bool:
+def gradient_check(
+    f: Callable[..., Any],
+    x: VariableLike,
+    *args: Any,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    **kwargs: Any,
+) -> bool:
     """True if backprop through f agrees with the numerical gradient at x.
 
     The upstream gradient is random (an all-ones one would let a backward that
@@ -45,14 +52,16 @@ def gradient_check(f: Callable[..., Any], x: VariableLike, *args: Any, rtol: flo
     x = Variable(np.array(_data(x), dtype=np.float64))
     y = f(x, *args, **kwargs)
     gy = np.random.default_rng(0).standard_normal(_data(y).shape)  # fixed: reproducible
-    gx, = grad(y, x, grad_outputs=Variable(gy))
+    (gx,) = grad(y, x, grad_outputs=Variable(gy))
     gx = np.zeros_like(x.data) if gx is None else gx.data  # not connected: zero
     num = numerical_grad(lambda v: _data(f(v, *args, **kwargs)) * gy, x)
     err = np.abs(gx - num) - (atol + rtol * np.abs(num))
     if err.size == 0 or err.max() <= 0:
         return True
     idx = np.unravel_index(np.argmax(err), err.shape)
-    print(f"gradient_check failed: worst element at index {idx}: backprop "
-          f"{gx[idx]!r}, numerical {num[idx]!r}, off by "
-          f"{abs(gx[idx] - num[idx]):.3g} (allowed {atol + rtol * abs(num[idx]):.3g})")
+    print(
+        f"gradient_check failed: worst element at index {idx}: backprop "
+        f"{gx[idx]!r}, numerical {num[idx]!r}, off by "
+        f"{abs(gx[idx] - num[idx]):.3g} (allowed {atol + rtol * abs(num[idx]):.3g})"
+    )
     return False

@@ -1,4 +1,5 @@
 """Optimizers that update a model's parameters from their gradients, and hooks that edit gradients first."""
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,13 @@ def _check(owner, name, value, low, high, low_open=False, high_open=False):
     bad = isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
     if not bad:
         value = float(value)
-        bad = not math.isfinite(value) or value < low or value > high \
-            or (low_open and value == low) or (high_open and value == high)
+        bad = (
+            not math.isfinite(value)
+            or value < low
+            or value > high
+            or (low_open and value == low)
+            or (high_open and value == high)
+        )
     if bad:
         closing = ")" if high_open or high == math.inf else "]"
         interval = ("(" if low_open else "[") + f"{low:g}, {high:g}" + closing
@@ -30,8 +36,8 @@ def _check(owner, name, value, low, high, low_open=False, high_open=False):
     return value
 
 
-POSITIVE = (0, math.inf, True, False)   # (low, high, low excluded, high excluded)
-FRACTION = (0, 1, False, True)          # [0, 1)
+POSITIVE = (0, math.inf, True, False)  # (low, high, low excluded, high excluded)
+FRACTION = (0, 1, False, True)  # [0, 1)
 
 
 class Optimizer:
@@ -54,16 +60,22 @@ class Optimizer:
     def __init__(self) -> None:
         self.target: Layer | None = None
         self.hooks: list[Callable[[list[Parameter]], None]] = []
-        self.state: weakref.WeakKeyDictionary[Parameter, dict[str, Any]] = weakref.WeakKeyDictionary()
+        self.state: weakref.WeakKeyDictionary[Parameter, dict[str, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def setup(self, target: Layer) -> Self:
         if not hasattr(target, "params"):
-            raise TypeError(f"an optimizer needs a target with params() (a Layer or Model), "
-                            f"got {type(target).__name__}")
+            raise TypeError(
+                f"an optimizer needs a target with params() (a Layer or Model), "
+                f"got {type(target).__name__}"
+            )
         if next(iter(target.params()), None) is None:
-            raise ValueError(f"{type(self).__name__}: {type(target).__name__} has no parameters to "
-                             f"train (layers must be attributes, or kept in a list, tuple or dict "
-                             f"attribute)")
+            raise ValueError(
+                f"{type(self).__name__}: {type(target).__name__} has no parameters to "
+                f"train (layers must be attributes, or kept in a list, tuple or dict "
+                f"attribute)"
+            )
         self.target = target
         self.state = weakref.WeakKeyDictionary()
         return self
@@ -75,9 +87,11 @@ class Optimizer:
         for p in params:
             if not isinstance(p.grad, Variable):
                 if not isinstance(p.grad, np.ndarray) or p.grad.shape != p.shape:
-                    raise TypeError(f"{type(self).__name__}: a gradient must be a Variable or an "
-                                    f"ndarray of the parameter's shape {p.shape}, got "
-                                    f"{type(p.grad).__name__} {getattr(p.grad, 'shape', '')}")
+                    raise TypeError(
+                        f"{type(self).__name__}: a gradient must be a Variable or an "
+                        f"ndarray of the parameter's shape {p.shape}, got "
+                        f"{type(p.grad).__name__} {getattr(p.grad, 'shape', '')}"
+                    )
                 p.grad = Variable(p.grad)  # an array set by hand is taken as the gradient
         for f in self.hooks:  # a hook may drop grads (FreezeParam), so look again each time
             params = [p for p in params if p.grad is not None]
@@ -175,8 +189,9 @@ class Adam(Optimizer):
     # beta1 = 1 would divide by zero in the bias correction
     ranges = {"alpha": POSITIVE, "beta1": FRACTION, "beta2": FRACTION, "eps": POSITIVE}
 
-    def __init__(self, alpha: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8) -> None:
+    def __init__(
+        self, alpha: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+    ) -> None:
         super().__init__()
         self.t = 0
         self.alpha = alpha
@@ -226,7 +241,7 @@ class ClipGrad:
         self.max_norm = _check("ClipGrad", "max_norm", max_norm, *POSITIVE)
 
     def __call__(self, params):
-        total = math.sqrt(sum(float((p.grad.data ** 2).sum()) for p in params))
+        total = math.sqrt(sum(float((p.grad.data**2).sum()) for p in params))
         rate = self.max_norm / (total + 1e-6)
         if rate < 1:
             for p in params:

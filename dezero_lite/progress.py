@@ -1,4 +1,5 @@
 """Progress of long training: a progress bar (tqdm when installed) and a loss curve as a PNG."""
+
 import os
 import sys
 import time
@@ -11,7 +12,9 @@ from dezero_lite.core import Variable
 class SimpleBar:
     """A minimal stand-in for tqdm: `for x in SimpleBar(it, desc=...)`, `set_postfix(loss=...)`."""
 
-    def __init__(self, iterable=None, total=None, desc="", file=None, mininterval=0.1, disable=False):
+    def __init__(
+        self, iterable=None, total=None, desc="", file=None, mininterval=0.1, disable=False
+    ):
         self.iterable = iterable
         if total is None and iterable is not None and hasattr(iterable, "__len__"):
             total = len(iterable)
@@ -89,8 +92,12 @@ def _fmt(v):
         return str(v)
 
 
-def progress(iterable: Iterable[Any] | None = None, total: int | None = None, desc: str = "",
-             disable: bool = False) -> Any:
+def progress(
+    iterable: Iterable[Any] | None = None,
+    total: int | None = None,
+    desc: str = "",
+    disable: bool = False,
+) -> Any:
     """A progress bar over iterable: tqdm if it is installed, else SimpleBar (both have set_postfix)."""
     try:
         from tqdm.auto import tqdm
@@ -99,15 +106,21 @@ def progress(iterable: Iterable[Any] | None = None, total: int | None = None, de
     return tqdm(iterable, total=total, desc=desc, disable=disable)
 
 
-def save_loss_curve(losses: Iterable[float | Variable], to_file: str | os.PathLike[str] = "loss.png",
-                    title: str = "training loss", xlabel: str = "epoch",
-                    **more: Iterable[float | Variable]) -> str:
+def save_loss_curve(
+    losses: Iterable[float | Variable],
+    to_file: str | os.PathLike[str] = "loss.png",
+    title: str = "training loss",
+    xlabel: str = "epoch",
+    **more: Iterable[float | Variable],
+) -> str:
     """Plot losses (and any other named series in `more`) against epochs into a PNG with matplotlib."""
     try:
         from matplotlib.figure import Figure  # no pyplot: leaves the user's backend alone
     except ImportError:
-        raise ImportError("saving a loss curve needs matplotlib: pip install matplotlib "
-                          "(or pip install dezero_lite[plot])") from None
+        raise ImportError(
+            "saving a loss curve needs matplotlib: pip install matplotlib "
+            "(or pip install dezero_lite[plot])"
+        ) from None
     series = {"loss": losses, **more}
     fig = Figure(figsize=(6, 4))
     ax = fig.add_subplot()

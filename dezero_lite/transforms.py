@@ -3,6 +3,7 @@
 The image transforms (Convert, Resize, CenterCrop, ToArray, ToPIL, RandomHorizontalFlip)
 import Pillow only when they are used, so that importing dezero_lite costs NumPy alone.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
@@ -76,20 +77,30 @@ def _pil_image():
     try:
         from PIL import Image
     except ImportError:
-        raise ImportError("this image transform needs Pillow: pip install pillow "
-                          "(or pip install dezero_lite[image])") from None
+        raise ImportError(
+            "this image transform needs Pillow: pip install pillow "
+            "(or pip install dezero_lite[image])"
+        ) from None
     return Image
 
 
 def _size(size, what):
     """(width, height) from an int or a pair of positive ints."""
+
     def positive_int(s):
         return isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
 
-    pair = (size, size) if positive_int(size) else tuple(size) if isinstance(size, (tuple, list)) else ()
+    pair = (
+        (size, size)
+        if positive_int(size)
+        else tuple(size)
+        if isinstance(size, (tuple, list))
+        else ()
+    )
     if len(pair) != 2 or not all(positive_int(s) for s in pair):
-        raise ValueError(f"{what}: size must be a positive int or a (width, height) pair of "
-                         f"them, got {size!r}")
+        raise ValueError(
+            f"{what}: size must be a positive int or a (width, height) pair of them, got {size!r}"
+        )
     return int(pair[0]), int(pair[1])
 
 
@@ -129,8 +140,9 @@ class CenterCrop:
     def __call__(self, img: Image) -> Image:
         (w, h), (ow, oh) = img.size, self.size
         if ow > w or oh > h:
-            raise ValueError(f"CenterCrop: the crop {ow}x{oh} is larger than the image {w}x{h}; "
-                             f"Resize it first")
+            raise ValueError(
+                f"CenterCrop: the crop {ow}x{oh} is larger than the image {w}x{h}; Resize it first"
+            )
         left, top = (w - ow) // 2, (h - oh) // 2
         return img.crop((left, top, left + ow, top + oh))
 
@@ -160,11 +172,15 @@ class ToPIL:
     def __call__(self, array: np.ndarray) -> Image:
         array = np.asarray(array)
         if array.ndim != 3 or array.shape[0] not in (1, 3, 4):
-            raise ValueError(f"ToPIL takes an array of shape (channels, height, width) with 1, 3 "
-                             f"or 4 channels, got shape {array.shape}")
+            raise ValueError(
+                f"ToPIL takes an array of shape (channels, height, width) with 1, 3 "
+                f"or 4 channels, got shape {array.shape}"
+            )
         if array.dtype != np.uint8:
-            raise TypeError(f"ToPIL takes uint8 values 0-255, got {array.dtype}; scale them and "
-                            f"cast with AsType(np.uint8) first")
+            raise TypeError(
+                f"ToPIL takes uint8 values 0-255, got {array.dtype}; scale them and "
+                f"cast with AsType(np.uint8) first"
+            )
         data = array[0] if array.shape[0] == 1 else array.transpose(1, 2, 0)
         return self.Image.fromarray(np.ascontiguousarray(data))
 

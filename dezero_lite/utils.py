@@ -1,4 +1,5 @@
 """Array helpers, numerical gradients, graph pictures and file downloads."""
+
 import hashlib
 import os
 import sys
@@ -23,9 +24,11 @@ def sum_to(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     if lead < 0 or any(s not in (1, xs) for s, xs in zip(shape, x.shape[lead:], strict=True)):
         raise ValueError(
             f"sum_to: shape {x.shape} cannot be summed to {shape}: the target must be "
-            f"a shape that broadcasts to {x.shape}")
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
-                                      if s == 1 and x.shape[i + lead] != 1)
+            f"a shape that broadcasts to {x.shape}"
+        )
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and x.shape[i + lead] != 1
+    )
     y = x.sum(axis=axes, keepdims=True) if axes else x
     return y.reshape(shape) if lead else y
 
@@ -57,12 +60,16 @@ def logsumexp(x: np.ndarray, axis: Axis = 1) -> np.ndarray:
 def array_equal(a: VariableLike, b: VariableLike) -> bool:
     """np.array_equal that also takes Variables."""
     from dezero_lite.cuda import as_numpy
+
     return np.array_equal(as_numpy(a), as_numpy(b))
 
 
-def array_allclose(a: VariableLike, b: VariableLike, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
+def array_allclose(
+    a: VariableLike, b: VariableLike, rtol: float = 1e-4, atol: float = 1e-5
+) -> bool:
     """np.allclose that also takes Variables."""
     from dezero_lite.cuda import as_numpy
+
     return np.allclose(as_numpy(a), as_numpy(b), rtol=rtol, atol=atol)
 
 
@@ -80,7 +87,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("DEZERO_LITE_CACHE", Path.home() / ".dezero_lite"))
 
 
-def show_progress(block_num: int, block_size: int, total_size: int, file: TextIO | None = None) -> None:
+def show_progress(
+    block_num: int, block_size: int, total_size: int, file: TextIO | None = None
+) -> None:
     """Draw a download bar on stderr; the signature of urlretrieve's reporthook, as in DeZero."""
     done = block_num * block_size
     if total_size and total_size > 0:
@@ -125,6 +134,7 @@ def _fetch(url, out, timeout, deadline, progress):
     run in a helper thread that the caller stops waiting for when the deadline passes.
     """
     import urllib.request  # only when downloading: keeps `import dezero_lite` light
+
     stop = threading.Event()
     result = {}
 
@@ -154,25 +164,34 @@ def _fetch(url, out, timeout, deadline, progress):
         sys.stderr.write("\n")
     if worker.is_alive():
         stop.set()
-        raise DownloadError(f"the download took longer than the deadline of {deadline:g} s "
-                            f"({result.get('got', 0)} bytes received); pass a larger deadline= "
-                            f"for a slow connection")
+        raise DownloadError(
+            f"the download took longer than the deadline of {deadline:g} s "
+            f"({result.get('got', 0)} bytes received); pass a larger deadline= "
+            f"for a slow connection"
+        )
     if "error" in result:
         e = result["error"]
         raise DownloadError(f"{type(e).__name__}: {e}") from e
     declared, got = result.get("declared"), result.get("got", 0)
     if declared is not None and got != declared:
-        raise DownloadError(f"the server declared {declared} bytes but sent {got}: the "
-                            f"connection was cut")
+        raise DownloadError(
+            f"the server declared {declared} bytes but sent {got}: the connection was cut"
+        )
 
 
 def _is_terminal(stream):
     return stream is not None and hasattr(stream, "isatty") and stream.isatty()
 
 
-def get_file(url: str, file_name: str | None = None, *, md5: str | None = None,
-             check: Callable[[str | Path], object] | None = None, timeout: float = 30,
-             deadline: float = 1800) -> str:
+def get_file(
+    url: str,
+    file_name: str | None = None,
+    *,
+    md5: str | None = None,
+    check: Callable[[str | Path], object] | None = None,
+    timeout: float = 30,
+    deadline: float = 1800,
+) -> str:
     """Download url into the cache folder once, check it, and return the local path.
 
     The file is written under a temporary name and renamed into place only once it is
@@ -184,11 +203,14 @@ def get_file(url: str, file_name: str | None = None, *, md5: str | None = None,
     ConnectionError) saying what happened and where to put the file by hand.
     """
     from urllib.parse import urlsplit
+
     name = file_name or urlsplit(url).path.rstrip("/").split("/")[-1]
     path = cache_dir() / name
     if not name or ".." in Path(name).parts or Path(name).is_absolute():
-        raise ValueError(f"get_file: cannot name a cache file {name!r} after {url!r}; "
-                         f"pass file_name= with a plain relative name")
+        raise ValueError(
+            f"get_file: cannot name a cache file {name!r} after {url!r}; "
+            f"pass file_name= with a plain relative name"
+        )
     stale = None
     if path.is_file():
         stale = _problem(path, md5, check)
@@ -204,8 +226,10 @@ def get_file(url: str, file_name: str | None = None, *, md5: str | None = None,
         problem = _problem(tmp, md5, check)
         if problem is not None:
             problem = problem.replace(str(tmp), str(path))  # name the file the user knows
-            raise DownloadError(f"the downloaded file is not the expected one ({problem}); "
-                                f"a proxy or login page may have answered instead")
+            raise DownloadError(
+                f"the downloaded file is not the expected one ({problem}); "
+                f"a proxy or login page may have answered instead"
+            )
 
     try:
         atomic_write(path, fill)
@@ -213,14 +237,17 @@ def get_file(url: str, file_name: str | None = None, *, md5: str | None = None,
         before = f"the cached file {path} failed its check ({stale}), and " if stale else ""
         raise DownloadError(
             f"{before}could not download {url}: {e}; nothing was saved. Download it by "
-            f"other means and place it at {path}") from None
+            f"other means and place it at {path}"
+        ) from None
     return str(path)
 
 
 def pair(x: Pair | Sequence[int], name: str = "value") -> tuple[int, int]:
     """(x, x) for an int, the pair itself for a pair of ints: kernel sizes, strides, pads."""
+
     def is_int(v: object) -> TypeGuard[int]:  # (NumPy integers too)
         return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
     if is_int(x):
         return int(x), int(x)
     if isinstance(x, (tuple, list)) and len(x) == 2 and all(is_int(v) for v in x):

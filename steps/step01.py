@@ -9,6 +9,7 @@ inputs a lucky guess comes close; with a thousand inputs the best of 100
 guesses gains less than a tenth of what the gradient step gains. This is the
 first step; it builds on nothing.
 """
+
 import numpy as np
 
 
@@ -51,9 +52,9 @@ print(f"best of 100 random moves of the same length: f = {best_f:.4f}, gain {bes
 # The same contest with 1000 inputs: f(v) = sum of v[i] * w[i], with w fixed.
 n = 1000
 v, w = rng.standard_normal(n), rng.standard_normal(n)
-grad = w                                    # df/dv[i] = w[i], as for x * y
+grad = w  # df/dv[i] = w[i], as for x * y
 step = 0.01 * grad
-gain_gradient = w @ step                    # f is linear in v, so this is exact
+gain_gradient = w @ step  # f is linear in v, so this is exact
 random_gains = []
 for _ in range(100):
     direction = rng.standard_normal(n)

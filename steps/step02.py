@@ -10,6 +10,7 @@ backward visits the gates (DOT text, rendered by Graphviz when its `dot`
 program is installed). Builds on step 01 (the gradient of a single multiply
 gate).
 """
+
 import math
 import os
 import shutil
@@ -38,12 +39,12 @@ def circuit(x, y, z):
 
 
 x, y, z = -2.0, 5.0, -4.0
-q = x + y            # add gate
-f = q * z            # multiply gate
-df = 1.0             # gradient of f with respect to itself
-dq = z * df          # multiply gate: d(q*z)/dq = z
-dz = q * df          # multiply gate: d(q*z)/dz = q
-dx = 1.0 * dq        # add gate passes the gradient through unchanged
+q = x + y  # add gate
+f = q * z  # multiply gate
+df = 1.0  # gradient of f with respect to itself
+dq = z * df  # multiply gate: d(q*z)/dq = z
+dz = q * df  # multiply gate: d(q*z)/dz = q
+dx = 1.0 * dq  # add gate passes the gradient through unchanged
 dy = 1.0 * dq
 print(f"(x + y) * z at (x, y, z) = ({x:g}, {y:g}, {z:g}): f = {f:g}")
 print(f"  backprop:  df/dx = {dx:g}, df/dy = {dy:g}, df/dz = {dz:g}")
@@ -64,17 +65,17 @@ def neuron(a, b, c, x, y):
 
 
 a, b, c, x, y = 1.0, 2.0, -3.0, -1.0, 3.0
-ax = a * x                      # multiply gates
+ax = a * x  # multiply gates
 by = b * y
-p = ax + by                     # add gates
+p = ax + by  # add gates
 u = p + c
-s = sigmoid(u)                  # sigmoid gate
+s = sigmoid(u)  # sigmoid gate
 ds = 1.0
 # sigmoid gate: d/du 1/(1 + e^-u) = e^-u / (1 + e^-u)**2 = s * (1 - s)
 du = s * (1 - s) * ds
-dp, dc = du, du                 # add gates pass the gradient on
+dp, dc = du, du  # add gates pass the gradient on
 dax, dby = dp, dp
-da, dx = x * dax, a * dax       # multiply gates swap their inputs
+da, dx = x * dax, a * dax  # multiply gates swap their inputs
 db, dy = y * dby, b * dby
 grads = (da, db, dc, dx, dy)
 num = [numerical_grad(neuron, (a, b, c, x, y), i) for i in range(5)]
@@ -90,15 +91,35 @@ s_new = neuron(*inputs)
 print(f"after one step of {step_size} * gradient on all five inputs: s = {s_new:.6f}")
 
 assert abs(s - 0.8807970779778823) < 1e-12
-expected = (-0.10499358540350662, 0.31498075621051985, 0.10499358540350662,
-            0.10499358540350662, 0.20998717080701323)
+expected = (
+    -0.10499358540350662,
+    0.31498075621051985,
+    0.10499358540350662,
+    0.10499358540350662,
+    0.20998717080701323,
+)
 assert all(abs(g - e) < 1e-12 for g, e in zip(grads, expected, strict=True))
 assert all(abs(n - g) < 1e-8 for n, g in zip(num, grads, strict=True))
 assert abs(s_new - 0.8825501816218984) < 1e-12 and s_new > s
-neuron_values = {"a": (a, da), "x": (x, dx), "b": (b, db), "y": (y, dy), "c": (c, dc),
-                 "ax": (ax, dax), "by": (by, dby), "p": (p, dp), "u": (u, du), "s": (s, ds)}
-neuron_gates = [("*", ["a", "x"], "ax", 4), ("*", ["b", "y"], "by", 5), ("+", ["ax", "by"], "p", 3),
-                ("+", ["p", "c"], "u", 2), ("sigmoid", ["u"], "s", 1)]
+neuron_values = {
+    "a": (a, da),
+    "x": (x, dx),
+    "b": (b, db),
+    "y": (y, dy),
+    "c": (c, dc),
+    "ax": (ax, dax),
+    "by": (by, dby),
+    "p": (p, dp),
+    "u": (u, du),
+    "s": (s, ds),
+}
+neuron_gates = [
+    ("*", ["a", "x"], "ax", 4),
+    ("*", ["b", "y"], "by", 5),
+    ("+", ["ax", "by"], "p", 3),
+    ("+", ["p", "c"], "u", 2),
+    ("sigmoid", ["u"], "s", 1),
+]
 
 
 # 3. Pictures. DOT is the plain-text graph language of Graphviz: `name [label="..."];`
@@ -115,8 +136,10 @@ def to_dot(values, gates):
     return "\n".join(lines) + "\n"
 
 
-for name, values, gates in [("circuit", circuit_values, circuit_gates),
-                            ("neuron", neuron_values, neuron_gates)]:
+for name, values, gates in [
+    ("circuit", circuit_values, circuit_gates),
+    ("neuron", neuron_values, neuron_gates),
+]:
     text = to_dot(values, gates)
     dot_file = OUT / f"step02_{name}.dot"
     dot_file.write_text(text)

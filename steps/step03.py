@@ -27,11 +27,11 @@ def add(a, b):
 
 
 def square(a):
-    return a ** 2, (2 * a,)
+    return a**2, (2 * a,)
 
 
 def reciprocal(a):
-    return 1 / a, (-1 / a ** 2,)
+    return 1 / a, (-1 / a**2,)
 
 
 def maximum(a, b):
@@ -72,6 +72,7 @@ checks = [
     ("relu(a)", relu, (1.0,), None, (1,)),
     ("(a+b)/(c+d)", sum_ratio, (1.0, 2.0, 3.0, 4.0), 3 / 7, (1 / 7, 1 / 7, -3 / 49, -3 / 49)),
 ]
+
 
 def row(values):
     return " ".join(f"{v:10.6f}" for v in values)

@@ -7,6 +7,7 @@ worked on paper, checked against the central difference at five points, and
 at 0 against a closed form: 2e^3, 1200, 1/10 and 6e^3. Builds on step 03
 (local gradients of gates, chained).
 """
+
 import math
 
 

@@ -14,6 +14,7 @@ np.nditer: the numerical_gradient later steps check backprop with. Builds
 on step 01 (the central difference on one number) and step 04 (derivatives
 worked out on paper, to compare with).
 """
+
 import math
 import os
 from pathlib import Path
@@ -50,7 +51,7 @@ def numerical_gradient(f, x, h=1e-4):
 
 
 def square(x):
-    return x ** 2
+    return x**2
 
 
 def f2(x):
@@ -82,8 +83,8 @@ assert abs(exact - 66.50150489037586) < 1e-12
 third = 15 * math.exp(2)
 big_h = 0.1
 truncation = abs(numerical_diff(f2, 2.0, big_h) - exact)
-print(f"  at h = {big_h}: error {truncation:.4f}, h**2 f'''/6 = {big_h ** 2 * third / 6:.4f}")
-assert abs(truncation - big_h ** 2 * third / 6) < 0.01 * truncation
+print(f"  at h = {big_h}: error {truncation:.4f}, h**2 f'''/6 = {big_h**2 * third / 6:.4f}")
+assert abs(truncation - big_h**2 * third / 6) < 0.01 * truncation
 
 # The U-curve: error against h, for h from 1e-13 to 1e-1.
 hs = np.logspace(-13, -1, 61)
@@ -141,7 +142,7 @@ else:
 # Over every element of an array.
 def f_xy(v):
     x, y = v
-    return 2 * x + 3 * x * y + y ** 3
+    return 2 * x + 3 * x * y + y**3
 
 
 g = numerical_gradient(f_xy, np.array([1.0, 2.0]))
@@ -152,7 +153,7 @@ assert np.allclose(g, [8, 15], rtol=0, atol=1e-6)
 
 def f_wxyz(m):
     (w, x), (y, z) = m
-    return w * x + x * y * z + 3 * w + z * y ** 2
+    return w * x + x * y * z + 3 * w + z * y**2
 
 
 m = np.array([[1.0, 2.0], [3.0, 4.0]])

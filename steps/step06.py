@@ -7,6 +7,7 @@ XOR needs two layers: XOR(x) = AND(NAND(x), OR(x)). Here the weights are set
 by hand; from step 12 on they are learned. Builds on step 02 (gates that
 multiply and add), without gradients: this is the forward pass alone.
 """
+
 import numpy as np
 
 

@@ -7,6 +7,7 @@ the identity in place of the step computes an affine function, which cannot be
 XOR. The three activations are plotted to a PNG when matplotlib is installed.
 Builds on step 06 (perceptrons and the two-layer XOR).
 """
+
 import os
 from pathlib import Path
 
@@ -56,7 +57,9 @@ def plot_activations(path):
 
     xs = np.linspace(-5, 5, 501)
     fig, axes = plt.subplots(1, 3, figsize=(10, 3), sharex=True)
-    for ax, (name, f) in zip(axes, [("step", step_function), ("sigmoid", sigmoid), ("ReLU", relu)], strict=True):
+    for ax, (name, f) in zip(
+        axes, [("step", step_function), ("sigmoid", sigmoid), ("ReLU", relu)], strict=True
+    ):
         ax.plot(xs, f(xs))
         ax.set_title(name)
         ax.axhline(0, color="gray", linewidth=0.5)
@@ -96,8 +99,8 @@ assert not np.allclose(h(u + v), h(u) + h(v))
 def xor_network(x, activation):
     W1 = np.array([[-0.5, 0.5], [-0.5, 0.5]])  # columns: NAND, OR
     b1 = np.array([0.7, -0.2])
-    w2, b2 = np.array([0.5, 0.5]), -0.7        # AND
-    return activation(x @ W1 + b1) @ w2 + b2   # > 0 means 1
+    w2, b2 = np.array([0.5, 0.5]), -0.7  # AND
+    return activation(x @ W1 + b1) @ w2 + b2  # > 0 means 1
 
 
 X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])

@@ -7,6 +7,7 @@ softmax, and exp(1000) overflows: subtracting the largest input first leaves
 the result unchanged and keeps it finite, so inputs near 1000 still give
 probabilities that sum to 1. Builds on step 07 (sigmoid between layers).
 """
+
 import warnings
 
 import numpy as np

@@ -9,6 +9,7 @@ derivation is printed, then checked against step 05's numerical_gradient.
 Builds on step 09 (MulLayer and AddLayer, kept unchanged), step 05 (the
 numerical gradient of an array) and step 08 (softmax).
 """
+
 import numpy as np
 
 
@@ -170,13 +171,14 @@ print(f"\nAffine: Y = x @ W + b with x {x.shape}, W {W.shape}, b {b.shape}, Y {d
 print("  Y[n, m] = sum over d of x[n, d] W[d, m] + b[m]; with dout = dL/dY,")
 print("  dL/dW[d, m] = sum over n of x[n, d] dout[n, m]: dW = x.T @ dout")
 print(f"  shapes: dW must be {W.shape} like W; from x {x.shape} and dout {dout4.shape}")
-print(f"  only x.T @ dout {(x.T @ dout4).shape} fits, and dx = dout @ W.T "
-      f"{(dout4 @ W.T).shape}")
+print(f"  only x.T @ dout {(x.T @ dout4).shape} fits, and dx = dout @ W.T {(dout4 @ W.T).shape}")
 print("  b[m] is added to every row: db = dout.sum(axis=0)")
 loss = lambda _: np.sum(affine.forward(x) * dout4)  # noqa: E731
-diffs = [max_diff(dx, numerical_gradient(loss, x)),
-         max_diff(affine.dW, numerical_gradient(loss, W)),
-         max_diff(affine.db, numerical_gradient(loss, b))]
+diffs = [
+    max_diff(dx, numerical_gradient(loss, x)),
+    max_diff(affine.dW, numerical_gradient(loss, W)),
+    max_diff(affine.db, numerical_gradient(loss, b)),
+]
 print("  max |backprop - numerical|: dx {:.1e}, dW {:.1e}, db {:.1e}".format(*diffs))
 assert dx.shape == x.shape and affine.dW.shape == W.shape and affine.db.shape == b.shape
 assert max(diffs) < 1e-8

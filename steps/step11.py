@@ -7,6 +7,7 @@ of the loss (step 05): they must agree to many digits, and this is how a
 backward pass written by hand is tested. Builds on step 10 (Relu, Affine,
 softmax, SoftmaxWithLoss and numerical_gradient, kept unchanged).
 """
+
 import numpy as np
 
 
@@ -114,8 +115,10 @@ class TwoLayerNet:
         return {"W1": first.dW, "b1": first.db, "W2": second.dW, "b2": second.db}
 
     def numerical_gradient(self, x, t):
-        return {name: numerical_gradient(lambda _: self.loss(x, t), p)
-                for name, p in self.params.items()}
+        return {
+            name: numerical_gradient(lambda _: self.loss(x, t), p)
+            for name, p in self.params.items()
+        }
 
 
 rng = np.random.default_rng(0)

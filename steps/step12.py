@@ -10,6 +10,7 @@ backprop, the affine backward of step 10 with dout = dL/dy = 2 (y - t) / N,
 which gives dW = 2 x.T (y - t) / N and db = 2 sum(y - t) / N. Builds on
 step 05 (numerical_gradient) and step 10 (the affine backward).
 """
+
 import numpy as np
 
 
@@ -70,4 +71,6 @@ for i in range(5001):
 print(f"prediction for x = 10: {predict(np.array([[10.0]])).item():.6f}")
 assert abs(W.item() - 1) < 1e-4 and abs(b.item() - 1) < 1e-4
 assert losses[-1] < 1e-8
-assert all(later <= earlier for earlier, later in zip(losses, losses[1:], strict=False))  # always downhill
+assert all(
+    later <= earlier for earlier, later in zip(losses, losses[1:], strict=False)
+)  # always downhill

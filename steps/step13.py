@@ -10,6 +10,7 @@ the loss has no minimum, and W grows without bound while the boundary keeps
 creeping. Stopping early (or penalizing large weights) is what ends it.
 Builds on step 12 (same numerical_gradient, same training loop).
 """
+
 import numpy as np
 
 
@@ -59,8 +60,10 @@ for i in range(10001):
         boundary = -b.item() / W.item() if i else None
         checkpoints.append((W.item(), boundary))
         where = f"{boundary:.2f}" if i else "none yet"
-        print(f"iteration {i:5d}: loss {losses[-1]:.4f}, W = {W.item():.4f}, "
-              f"b = {b.item():.4f}, boundary {where}")
+        print(
+            f"iteration {i:5d}: loss {losses[-1]:.4f}, W = {W.item():.4f}, "
+            f"b = {b.item():.4f}, boundary {where}"
+        )
     gW = numerical_gradient(lambda _: loss(), W)
     gb = numerical_gradient(lambda _: loss(), b)
     W -= lr * gW

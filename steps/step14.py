@@ -9,6 +9,7 @@ still works as AND(OR(x), NAND(x)) built from the learned units. The four
 units and their lines are plotted when matplotlib is installed. Builds on
 step 13 (same numerical_gradient, sigmoid and loss) and step 06 (the gates).
 """
+
 import math
 import os
 from pathlib import Path
@@ -84,8 +85,10 @@ for name, target in targets.items():
     losses = unit.train(X, t)
     units[name], final_loss[name] = unit, losses[-1]
     outputs[name] = (unit.predict(X) > 0.5).astype(int).ravel().tolist()
-    print(f"{name}: loss {losses[0]:.4f} at the start, {losses[500]:.4f} after 500 steps, "
-          f"{losses[-1]:.4f} after 2000")
+    print(
+        f"{name}: loss {losses[0]:.4f} at the start, {losses[500]:.4f} after 500 steps, "
+        f"{losses[-1]:.4f} after 2000"
+    )
     print(f"  y = {unit.predict(X).ravel().round(3)} -> {outputs[name]} (target {target})")
 
 four_ln2 = 4 * math.log(2)
@@ -100,7 +103,6 @@ hidden = np.hstack([units["OR"].predict(X), units["NAND"].predict(X)])
 composed = units["AND"].predict(hidden)
 composed_classes = (composed > 0.5).astype(int).ravel().tolist()
 print(f"AND(OR(x), NAND(x)) = {composed.ravel().round(3)} -> {composed_classes}")
-
 
 
 def plot_units(path):
@@ -125,8 +127,9 @@ def plot_units(path):
         else:
             ax.text(0.5, 0.5, f"y = {y.mean():.2f}\neverywhere:\nno line", ha="center", va="center")
         for (x1, x2), target in zip(X, targets[name], strict=True):
-            ax.scatter(x1, x2, s=120, marker="o" if target else "X",
-                       color="white", edgecolors="black")
+            ax.scatter(
+                x1, x2, s=120, marker="o" if target else "X", color="white", edgecolors="black"
+            )
         ax.set_xlim(-0.5, 1.5)
         ax.set_ylim(-0.5, 1.5)
         ax.set_aspect("equal")
@@ -134,8 +137,9 @@ def plot_units(path):
         ax.set_xlabel("x1")
     axes[0].set_ylabel("x2")
     fig.colorbar(image, ax=axes, label="y (probability of 1)", shrink=0.8)
-    fig.suptitle("One sigmoid unit per gate (target 1: circle, 0: cross; black line: y = 0.5)",
-                 y=0.98)
+    fig.suptitle(
+        "One sigmoid unit per gate (target 1: circle, 0: cross; black line: y = 0.5)", y=0.98
+    )
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     return True

@@ -10,6 +10,7 @@ one line; the plot (when matplotlib is installed) shows the three lines and
 how the output combines them. Builds on steps 10-11 (layers, backprop through
 a net, the gradient check) and step 14 (the XOR data and loss).
 """
+
 import math
 import os
 from pathlib import Path
@@ -126,8 +127,10 @@ rng = np.random.default_rng(0)
 net = TwoLayerNet(hidden_size=3, rng=rng)
 
 backprop = net.gradient(X, t)
-check = max(np.max(np.abs(backprop[k] - numerical_gradient(lambda _: net.loss(X, t), p)))
-            for k, p in net.params.items())
+check = max(
+    np.max(np.abs(backprop[k] - numerical_gradient(lambda _: net.loss(X, t), p)))
+    for k, p in net.params.items()
+)
 print(f"gradient check before training: max |backprop - numerical| = {check:.1e}")
 
 lr = 0.5
@@ -168,13 +171,15 @@ def plot_hidden_units(path):
     panels.append(("output y", net.predict(plane).ravel(), lines, "k:"))
     fig, axes = plt.subplots(1, len(panels), figsize=(13, 3.4), sharey=True)
     for ax, (title, values, drawn, style) in zip(axes, panels, strict=True):
-        image = ax.pcolormesh(g1, g2, values.reshape(g1.shape), cmap="coolwarm",
-                              vmin=0, vmax=1, shading="auto")
+        image = ax.pcolormesh(
+            g1, g2, values.reshape(g1.shape), cmap="coolwarm", vmin=0, vmax=1, shading="auto"
+        )
         for line in drawn:  # where the unit's input W1[0, j] x1 + W1[1, j] x2 + b1[j] is 0
             ax.plot(grid, line, style, linewidth=1.5)
         for (x1, x2), target in zip(X, t.ravel(), strict=True):
-            ax.scatter(x1, x2, s=120, marker="o" if target else "X",
-                       color="white", edgecolors="black")
+            ax.scatter(
+                x1, x2, s=120, marker="o" if target else "X", color="white", edgecolors="black"
+            )
         ax.set_xlim(-0.5, 1.5)
         ax.set_ylim(-0.5, 1.5)
         ax.set_aspect("equal")
@@ -182,8 +187,11 @@ def plot_hidden_units(path):
         ax.set_xlabel("x1")
     axes[0].set_ylabel("x2")
     fig.colorbar(image, ax=axes, label="unit's output", shrink=0.8)
-    fig.suptitle("XOR by two layers: each hidden unit draws one line, the output combines them"
-                 " (target 1: circle, 0: cross)", y=0.98)
+    fig.suptitle(
+        "XOR by two layers: each hidden unit draws one line, the output combines them"
+        " (target 1: circle, 0: cross)",
+        y=0.98,
+    )
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     return True

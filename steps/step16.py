@@ -10,6 +10,7 @@ softmax with cross-entropy and dW = x.T @ dout, both derived in step 10.
 Builds on step 15 (training by backprop), step 10 (the gradients) and step 08
 (forward pass, softmax that does not overflow).
 """
+
 import os
 import sys
 import time
@@ -21,9 +22,11 @@ MISSING_DEPENDENCY = 77  # exit status for "an optional package is missing" (see
 try:
     from sklearn.datasets import load_digits
 except ImportError:
-    print("step16.py needs scikit-learn for its bundled 8x8 digit images (nothing is downloaded).\n"
-          "Install it with:  pip install scikit-learn   (or: pip install 'dezero_lite[digits]')",
-          file=sys.stderr)
+    print(
+        "step16.py needs scikit-learn for its bundled 8x8 digit images (nothing is downloaded).\n"
+        "Install it with:  pip install scikit-learn   (or: pip install 'dezero_lite[digits]')",
+        file=sys.stderr,
+    )
     sys.exit(MISSING_DEPENDENCY)
 
 OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
@@ -44,8 +47,8 @@ def accuracy(network, x, t, batch_size=100):
     """Share of correct answers, computed batch_size rows at a time."""
     correct = 0
     for start in range(0, len(x), batch_size):
-        y = predict(network, x[start:start + batch_size])
-        correct += int(np.sum(np.argmax(y, axis=1) == t[start:start + batch_size]))
+        y = predict(network, x[start : start + batch_size])
+        correct += int(np.sum(np.argmax(y, axis=1) == t[start : start + batch_size]))
     return correct / len(x)
 
 
@@ -81,8 +84,10 @@ single_time = time.perf_counter() - start
 y_batch = predict(network, x_test[:100])
 print(f"one batch: input {x_test[:100].shape} -> output {y_batch.shape}")
 print(f"test accuracy, batches of 100: {batch_acc:.3f}")
-print(f"test accuracy, one by one:     {single_acc:.3f} "
-      f"(about {single_time / batch_time:.0f}x as long on this run)")
+print(
+    f"test accuracy, one by one:     {single_acc:.3f} "
+    f"(about {single_time / batch_time:.0f}x as long on this run)"
+)
 train_acc = accuracy(network, x_train, t_train)
 print(f"training accuracy: {train_acc:.3f} (1297 rows: the last batch has 97)")
 
@@ -97,9 +102,13 @@ def plot_examples(path, rows):
     import matplotlib.pyplot as plt
 
     fig = plt.figure(figsize=(10, 1.8 * len(rows)))
-    for subfig, (title, images, labels, guesses) in zip(fig.subfigures(len(rows), 1), rows, strict=True):
+    for subfig, (title, images, labels, guesses) in zip(
+        fig.subfigures(len(rows), 1), rows, strict=True
+    ):
         subfig.suptitle(title, fontsize=9)
-        for ax, image, label, guess in zip(subfig.subplots(1, 10), images, labels, guesses, strict=True):
+        for ax, image, label, guess in zip(
+            subfig.subplots(1, 10), images, labels, guesses, strict=True
+        ):
             ax.imshow(image.reshape(8, 8), cmap="gray_r")
             color = "black" if guess == label else "red"
             ax.set_title(f"{label} -> {guess}", fontsize=9, color=color)
@@ -112,12 +121,16 @@ def plot_examples(path, rows):
 guesses = np.argmax(predict(network, x_test), axis=1)
 wrong = np.flatnonzero(guesses != t_test)
 print(f"{len(wrong)} of {len(t_test)} held-out digits misread (label -> guess):")
-print("  " + ", ".join(f"{t_test[i]} -> {guesses[i]}" for i in wrong[:8])
-      + (", ..." if len(wrong) > 8 else ""))
+print(
+    "  "
+    + ", ".join(f"{t_test[i]} -> {guesses[i]}" for i in wrong[:8])
+    + (", ..." if len(wrong) > 8 else "")
+)
 png = OUT / "step16_digits.png"
-rows = [("the first 10 held-out digits (label -> guess)",
-         x_test[:10], t_test[:10], guesses[:10]),
-        ("the first 10 misread ones", x_test[wrong[:10]], t_test[wrong[:10]], guesses[wrong[:10]])]
+rows = [
+    ("the first 10 held-out digits (label -> guess)", x_test[:10], t_test[:10], guesses[:10]),
+    ("the first 10 misread ones", x_test[wrong[:10]], t_test[wrong[:10]], guesses[wrong[:10]]),
+]
 if plot_examples(png, rows):
     print(f"held-out digits with the network's answers: {png}")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

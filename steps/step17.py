@@ -11,6 +11,7 @@ The box holds an ndarray and nothing else. A 0-dim array stays an ndarray, but N
 arithmetic on one returns a NumPy scalar (np.float64), which is not an ndarray; `as_array`
 turns such a scalar back into a 0-dim array.
 """
+
 import numpy as np
 
 
@@ -26,8 +27,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
 
 

@@ -6,6 +6,7 @@ Variable, runs `forward` and wraps the result in a new Variable. Subclasses say 
 what their forward computes: Square gives x ** 2, Exp gives e ** x. Because a Function
 takes and returns Variables, Functions chain like ordinary mathematical functions.
 """
+
 import numpy as np
 
 
@@ -21,8 +22,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
 
 
@@ -41,7 +44,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
 
 class Exp(Function):

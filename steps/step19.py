@@ -9,6 +9,7 @@ is not exact. For x**2 the formula itself is exact ((x+h)**2 - (x-h)**2 = 4xh), 
 the subtraction of two nearly equal numbers keeps few correct digits. For the chain at
 0.5 there is also truncation, the eps**2 f'''(x) / 6 term of the Taylor series: 9e-8.
 """
+
 import numpy as np
 
 
@@ -24,8 +25,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
 
 
@@ -44,7 +47,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
 
 class Exp(Function):
@@ -72,7 +75,7 @@ def composite(x):
 
 x = Variable(np.array(0.5))
 dy = numerical_diff(composite, x)
-exact = 4 * 0.5 * np.exp(2 * 0.5 ** 2)  # d/dx e ** (2 x**2) = 4 x e ** (2 x**2)
+exact = 4 * 0.5 * np.exp(2 * 0.5**2)  # d/dx e ** (2 x**2) = 4 x e ** (2 x**2)
 print(f"d/dx square(exp(square(x))) at 0.5, numerically: {dy:.10f}")
 print(f"the exact value 2 e**0.5:                         {exact:.10f}  (off by {dy - exact:.1e})")
 

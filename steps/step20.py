@@ -15,6 +15,7 @@ goes to step20_chain.dot; with Graphviz's `dot` program on PATH it becomes a PNG
 At x = 0.5 the last local gradient, dA/dx = 2x, is exactly 1, so dy/dx equals dy/da
 there: the last call does its work, it just multiplies by one.
 """
+
 import os
 import shutil
 import subprocess
@@ -38,8 +39,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
 
@@ -64,7 +67,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.input.data
@@ -142,8 +145,10 @@ b.grad = C.backward(y.grad)
 a.grad = B.backward(b.grad)
 x.grad = A.backward(a.grad)
 print(f"y = {y.data:.6f}")
-print(f"local gradients: dC/db = 2b = {2 * b.data:.4f}, dB/da = e**a = {np.exp(a.data):.4f},"
-      f" dA/dx = 2x = {2 * x.data:.4f}")
+print(
+    f"local gradients: dC/db = 2b = {2 * b.data:.4f}, dB/da = e**a = {np.exp(a.data):.4f},"
+    f" dA/dx = 2x = {2 * x.data:.4f}"
+)
 print(f"dy/db = {b.grad:.6f}, dy/da = {a.grad:.6f}, dy/dx = {x.grad:.6f}")
 
 
@@ -164,6 +169,6 @@ assert abs(b.grad - 2 * np.exp(0.25)) < 1e-12 and abs(a.grad - 2 * np.exp(0.5)) 
 assert abs(x.grad - numerical) < 1e-6
 assert 2 * x.data == 1.0 and x.grad == a.grad  # dA/dx = 1 at x = 0.5
 assert '"#1 Square"' in text and '"#2 Exp"' in text and '"#3 Square"' in text
-assert "x\\nvalue 0.5\\ngrad 3.297" in text and "y\\nvalue 1.649\\ngrad 1\"" in text
+assert "x\\nvalue 0.5\\ngrad 3.297" in text and 'y\\nvalue 1.649\\ngrad 1"' in text
 assert (OUT / "step20_chain.dot").read_text(encoding="utf-8") == text
 assert png is None or png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

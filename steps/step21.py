@@ -11,6 +11,7 @@ With the links in place, `Variable.backward` can do what the learner did by hand
 its creator for its input's gradient, store it, and call `backward` on that input,
 recursively, until it reaches a Variable that no Function made.
 """
+
 import os
 import shutil
 import subprocess
@@ -34,8 +35,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -73,7 +76,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.input.data

@@ -7,6 +7,7 @@ list of Functions still to visit gives the same gradients with no limit on depth
 the backward to keep; the recursive one stays below only to show where it fails.
 The loop also returns the Functions in the order it ran them, which numbers the picture.
 """
+
 import os
 import shutil
 import subprocess
@@ -31,8 +32,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -75,7 +78,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.input.data
@@ -186,7 +189,7 @@ except RecursionError as e:
     recursion_error = e
 print("recursive backward through 1000 Squares:", type(recursion_error).__name__)
 deep_grad = grad_of(deep, 1.0, Variable.backward)
-print("loop backward through 1000 Squares: dy/dx == 2 ** 1000:", deep_grad == 2.0 ** 1000)
+print("loop backward through 1000 Squares: dy/dx == 2 ** 1000:", deep_grad == 2.0**1000)
 
 x = Variable(np.array(0.5))
 a = Square()(x)
@@ -205,4 +208,4 @@ assert abs(loop["square(exp(x))"] - 5.436563656918091) < 1e-12
 assert abs(loop["square(exp(exp(square(x))))"] - 33.488363287556496) < 1e-12
 assert all(loop[name] == recursive[name] for name in chains)
 assert isinstance(recursion_error, RecursionError)
-assert deep_grad == 2.0 ** 1000
+assert deep_grad == 2.0**1000

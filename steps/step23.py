@@ -9,6 +9,7 @@ wrong (and the creator links now form a loop, so `y.backward()` would never end)
 object per call cannot fall into this. Also, `backward()` now seeds dy/dy = 1 itself,
 with `np.ones_like`, so `y = square(exp(square(x))); y.backward()` is all it takes.
 """
+
 import os
 import shutil
 import subprocess
@@ -32,8 +33,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -78,7 +81,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.input.data
@@ -182,7 +185,7 @@ text = get_dot_graph(order, {x: "x", order[1].input: "a", order[0].input: "b", y
 png = save_picture(text, "step23_chain")
 
 assert leaf.grad == 1.0
-assert "y\\nvalue 1.649\\ngrad 1\"" in text  # the seed, set by backward itself
+assert 'y\\nvalue 1.649\\ngrad 1"' in text  # the seed, set by backward itself
 assert abs(y.data - 1.648721270700128) < 1e-15
 assert abs(x.grad - 3.297442541400256) < 1e-12
 assert y.grad == 1.0  # seeded by backward

@@ -9,6 +9,7 @@ inputs unchanged: for z = x**2 + y**2 at (2, 3), dz/dx = 2x = 4 and dz/dy = 2y =
 the picture shows. One thing is still wrong: in add(x, x) the second gradient for x
 overwrites the first, so d/dx (x + x) comes out 1; step 25 fixes it.
 """
+
 import os
 import shutil
 import subprocess
@@ -32,8 +33,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -85,7 +88,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0].data

@@ -7,6 +7,7 @@ d/dx (x + x) = 2, not 1. Because gradients accumulate, reusing a Variable for a 
 computation needs `cleargrad()` first; without it the old gradient leaks into the new
 one (5 instead of 3 for x + x + x).
 """
+
 import os
 import shutil
 import subprocess
@@ -30,8 +31,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -90,7 +93,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0].data

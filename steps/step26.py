@@ -13,6 +13,7 @@ The picture shows it: each of the two paths from y back to x contributes
 gradients (8 + 8 = 16) before Square(x) runs; the Functions are numbered #1 to #4 in
 the order the heap handed them out.
 """
+
 import heapq
 import os
 import shutil
@@ -37,8 +38,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -110,7 +113,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0].data
@@ -224,10 +227,24 @@ def diamond(x):
 x = Variable(np.array(2.0))
 y = diamond(x)
 a = y.creator.inputs[0].creator.inputs[0]
-print("generations of the Variables: x", x.generation, " a", a.generation,
-      " both a**2", [v.generation for v in y.creator.inputs], " y", y.generation)
-print("generations of the Functions: Square(x)", a.creator.generation, " both Square(a)",
-      [v.creator.generation for v in y.creator.inputs], " Add", y.creator.generation)
+print(
+    "generations of the Variables: x",
+    x.generation,
+    " a",
+    a.generation,
+    " both a**2",
+    [v.generation for v in y.creator.inputs],
+    " y",
+    y.generation,
+)
+print(
+    "generations of the Functions: Square(x)",
+    a.creator.generation,
+    " both Square(a)",
+    [v.creator.generation for v in y.creator.inputs],
+    " Add",
+    y.creator.generation,
+)
 backward_list_order(y)
 wrong = x.grad
 print("list order: dy/dx =", wrong)
@@ -236,11 +253,17 @@ x = Variable(np.array(2.0))
 y = diamond(x)
 order = y.backward()
 print("generation order: dy/dx =", x.grad, " (8 * 2**3 = 64)")
-print("backward ran:", ", ".join(f"#{k} {type(f).__name__}" for k, f in enumerate(order, 1)),
-      " their generations:", [f.generation for f in order])
+print(
+    "backward ran:",
+    ", ".join(f"#{k} {type(f).__name__}" for k, f in enumerate(order, 1)),
+    " their generations:",
+    [f.generation for f in order],
+)
 a = order[-1].outputs[0]
 names = {x: "x", a: "a", y: "y"}
-names.update({v: f"a**2 ({side})" for v, side in zip(y.creator.inputs, ("left", "right"), strict=True)})
+names.update(
+    {v: f"a**2 ({side})" for v, side in zip(y.creator.inputs, ("left", "right"), strict=True)}
+)
 text = get_dot_graph(order, names)
 png = save_picture(text, "step26_diamond")
 

@@ -7,6 +7,7 @@ outputs by `weakref.ref`, a reference that does not keep them alive: `output()` 
 the Variable back while it exists. The graph is then freed the moment its last output
 goes, by reference counting alone. Nothing about the gradients changes.
 """
+
 import gc
 import heapq
 import os
@@ -33,8 +34,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -106,7 +109,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0].data
@@ -235,8 +238,12 @@ try:
 finally:
     gc.enable()
 print("weakref outputs: Function freed when y is deleted:", freed_at_once)
-print("strong outputs: still alive after del:", kept_by_cycle,
-      "; freed by gc.collect():", freed_by_collector)
+print(
+    "strong outputs: still alive after del:",
+    kept_by_cycle,
+    "; freed by gc.collect():",
+    freed_by_collector,
+)
 assert freed_at_once and kept_by_cycle and freed_by_collector
 z = square(x)
 assert type(z.creator) is Square and isinstance(z.creator.outputs[0], weakref.ref)

@@ -7,6 +7,7 @@ gradients of intermediate Variables as soon as they are passed on and keeps thos
 the inputs (the leaves), which are the ones we wanted. `backward(retain_grad=True)`
 keeps them all, for looking at them (as the pictures do).
 """
+
 import gc
 import heapq
 import os
@@ -33,8 +34,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -109,7 +112,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0].data
@@ -238,8 +241,12 @@ try:
 finally:
     gc.enable()
 print("weakref outputs: Function freed when y is deleted:", freed_at_once)
-print("strong outputs: still alive after del:", kept_by_cycle,
-      "; freed by gc.collect():", freed_by_collector)
+print(
+    "strong outputs: still alive after del:",
+    kept_by_cycle,
+    "; freed by gc.collect():",
+    freed_by_collector,
+)
 assert freed_at_once and kept_by_cycle and freed_by_collector
 z = square(x)
 assert type(z.creator) is Square and isinstance(z.creator.outputs[0], weakref.ref)

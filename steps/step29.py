@@ -7,6 +7,7 @@ inputs and sets no creator. `using_config(name, value)` sets a switch inside a `
 block and puts it back afterwards, even when the block raises, and `no_grad()` is the
 usual shorthand. (The package keeps this switch per thread; here it is one global.)
 """
+
 import contextlib
 import gc
 import heapq
@@ -24,6 +25,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 class Config:
     """Switches read by every Function call."""
+
     enable_backprop = True
 
 
@@ -55,8 +57,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -132,7 +136,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0].data
@@ -261,8 +265,12 @@ try:
 finally:
     gc.enable()
 print("weakref outputs: Function freed when y is deleted:", freed_at_once)
-print("strong outputs: still alive after del:", kept_by_cycle,
-      "; freed by gc.collect():", freed_by_collector)
+print(
+    "strong outputs: still alive after del:",
+    kept_by_cycle,
+    "; freed by gc.collect():",
+    freed_by_collector,
+)
 assert freed_at_once and kept_by_cycle and freed_by_collector
 z = square(x)
 assert type(z.creator) is Square and isinstance(z.creator.outputs[0], weakref.ref)

@@ -8,6 +8,7 @@ same graph as add(mul(a, b), c). Formulas now read like math and still give grad
 the shopping example of the NumPy steps (two apples at 100, three oranges at 150, tax
 1.1) gives the price 715 and its five gradients, drawn in step30_shopping.png.
 """
+
 import contextlib
 import heapq
 import os
@@ -24,6 +25,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 class Config:
     """Switches read by every Function call."""
+
     enable_backprop = True
 
 
@@ -55,8 +57,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -132,7 +136,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0].data
@@ -269,10 +273,18 @@ tax = Variable(np.array(1.1))
 price = (apple * n_apple + orange * n_orange) * tax
 order = price.backward(retain_grad=True)
 print(f"price {price.data:.2f}")
-print(f"d price / d apple {apple.grad:.2f}, / d n_apple {n_apple.grad:.2f},"
-      f" / d orange {orange.grad:.2f}, / d n_orange {n_orange.grad:.2f}, / d tax {tax.grad:.2f}")
-names = {apple: "apple", n_apple: "n_apple", orange: "orange", n_orange: "n_orange",
-         tax: "tax", price: "price"}
+print(
+    f"d price / d apple {apple.grad:.2f}, / d n_apple {n_apple.grad:.2f},"
+    f" / d orange {orange.grad:.2f}, / d n_orange {n_orange.grad:.2f}, / d tax {tax.grad:.2f}"
+)
+names = {
+    apple: "apple",
+    n_apple: "n_apple",
+    orange: "orange",
+    n_orange: "n_orange",
+    tax: "tax",
+    price: "price",
+}
 text = get_dot_graph(order, names)
 png = save_picture(text, "step30_shopping")
 assert abs(price.data - 715) < 1e-12  # 715.0000000000001 in float64

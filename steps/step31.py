@@ -9,6 +9,7 @@ fails. And `__array_priority__` tells NumPy to leave `np.array(2.0) * x` to the
 Variable; without it NumPy treats x as an opaque object and returns an array of
 Variables.
 """
+
 import contextlib
 import heapq
 import os
@@ -25,6 +26,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 class Config:
     """Switches read by every Function call."""
+
     enable_backprop = True
 
 
@@ -58,8 +60,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -136,7 +140,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0].data
@@ -282,6 +286,8 @@ class NoPriority(Variable):
 
 
 opaque = np.array([1.0, 2.0]) * NoPriority(np.array(3.0))
-print(f"without __array_priority__: ndarray * Variable is an {type(opaque).__name__} "
-      f"of dtype {opaque.dtype} holding {type(opaque[0]).__name__}s")
+print(
+    f"without __array_priority__: ndarray * Variable is an {type(opaque).__name__} "
+    f"of dtype {opaque.dtype} holding {type(opaque[0]).__name__}s"
+)
 assert opaque.dtype == object and isinstance(opaque[0], Variable)

@@ -8,6 +8,7 @@ operands (`5 - x` is rsub(x, 5) = 5 - x). Now any formula of the gate examples f
 NumPy steps can be written as it reads, and backward checks out against the numerical
 derivative. Both sides of an operator must still have the same shape; step 36 lifts that.
 """
+
 import contextlib
 import heapq
 import os
@@ -24,6 +25,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 class Config:
     """Switches read by every Function call."""
+
     enable_backprop = True
 
 
@@ -57,8 +59,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -135,7 +139,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0].data
@@ -197,7 +201,7 @@ class Div(Function):
     def backward(self, gy):
         x0, x1 = self.inputs[0].data, self.inputs[1].data
         gx0 = gy / x1
-        gx1 = gy * (-x0 / x1 ** 2)
+        gx1 = gy * (-x0 / x1**2)
         return gx0, gx1
 
 
@@ -208,7 +212,7 @@ class Pow(Function):
         self.c = c
 
     def forward(self, x):
-        y = x ** self.c
+        y = x**self.c
         return y
 
     def backward(self, gy):
@@ -359,14 +363,14 @@ expected = (1 / 7, 1 / 7, -3 / 49, -3 / 49)
 assert all(abs(w.grad - g) < 1e-15 for w, g in zip(v, expected, strict=True))
 
 x = Variable(np.array(2.0))
-mixed = [x - 5, 5 - x, x / 4, 4 / x, -x, x ** 3]
+mixed = [x - 5, 5 - x, x / 4, 4 / x, -x, x**3]
 print("x-5, 5-x, x/4, 4/x, -x, x**3 at x = 2:", [float(m.data) for m in mixed])
 assert [float(m.data) for m in mixed] == [-3.0, 3.0, 0.5, 2.0, -2.0, 8.0]
 
 
 def poly(x):
     """x**3 / (1 + x) - 2x, written with operators."""
-    return x ** 3 / (1 + x) - 2 * x
+    return x**3 / (1 + x) - 2 * x
 
 
 x = Variable(np.array(2.0))
@@ -374,5 +378,5 @@ y = poly(x)
 y.backward()
 numerical = numerical_diff(poly, Variable(np.array(2.0)))
 print(f"d/dx (x**3/(1+x) - 2x) at 2: backprop {x.grad:.6f}, numerical {numerical:.6f}")
-assert abs(x.grad - ((2 * 2 ** 3 + 3 * 2 ** 2) / (1 + 2) ** 2 - 2)) < 1e-12  # by hand: 10/9
+assert abs(x.grad - ((2 * 2**3 + 3 * 2**2) / (1 + 2) ** 2 - 2)) < 1e-12  # by hand: 10/9
 assert abs(x.grad - numerical) < 1e-6

@@ -13,6 +13,7 @@ Building that graph costs memory and time, and a first derivative rarely needs i
 a Variable made by Mul; backward through it gives d2y/dx2 = 6x = 18, and its graph
 goes to step33_grad_graph.png.
 """
+
 import contextlib
 import heapq
 import os
@@ -29,6 +30,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 class Config:
     """Switches read by every Function call."""
+
     enable_backprop = True
 
 
@@ -62,8 +64,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -141,7 +145,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0]
@@ -203,7 +207,7 @@ class Div(Function):
     def backward(self, gy):
         x0, x1 = self.inputs
         gx0 = gy / x1
-        gx1 = gy * (-x0 / x1 ** 2)
+        gx1 = gy * (-x0 / x1**2)
         return gx0, gx1
 
 
@@ -214,7 +218,7 @@ class Pow(Function):
         self.c = c
 
     def forward(self, x):
-        y = x ** self.c
+        y = x**self.c
         return y
 
     def backward(self, gy):
@@ -355,7 +359,7 @@ assert x.grad.data == 64.0
 assert isinstance(x.grad, Variable) and x.grad.creator is None
 
 x = Variable(np.array(3.0))
-y = x ** 3
+y = x**3
 y.backward(create_graph=True)
 gx = x.grad
 print(f"y = x**3 at 3: dy/dx = {gx.data} (3 x**2 = 27), made by {type(gx.creator).__name__}")
@@ -363,8 +367,13 @@ x.cleargrad()  # x.grad would otherwise collect the second derivative on top of 
 order = gx.backward(retain_grad=True)
 print(f"backward through dy/dx: d2y/dx2 = {x.grad.data} (6x = 18)")
 print("the gradient's graph:", " <- ".join(type(f).__name__ for f in order))
-names = {x: "x", gx: "dy/dx", order[0].inputs[1]: "seed dy/dy", order[1].inputs[1]: "constant 3",
-         order[1].inputs[0]: "x**2"}
+names = {
+    x: "x",
+    gx: "dy/dx",
+    order[0].inputs[1]: "seed dy/dy",
+    order[1].inputs[1]: "constant 3",
+    order[1].inputs[0]: "x**2",
+}
 text = get_dot_graph(order, names)
 png = save_picture(text, "step33_grad_graph")
 assert gx.data == 27.0 and type(gx.creator) is Mul

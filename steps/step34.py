@@ -9,6 +9,7 @@ With f' and f'' at hand, Newton's method steps to the minimum of the parabola th
 touches f at x: x <- x - f'(x) / f''(x). From x = 2 it reaches the minimum at 1 to
 within 1e-10 in 6 iterations, where gradient descent x <- x - 0.01 f'(x) needs 264.
 """
+
 import contextlib
 import heapq
 import os
@@ -25,6 +26,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 class Config:
     """Switches read by every Function call."""
+
     enable_backprop = True
 
 
@@ -58,8 +60,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -137,7 +141,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0]
@@ -199,7 +203,7 @@ class Div(Function):
     def backward(self, gy):
         x0, x1 = self.inputs
         gx0 = gy / x1
-        gx1 = gy * (-x0 / x1 ** 2)
+        gx1 = gy * (-x0 / x1**2)
         return gx0, gx1
 
 
@@ -210,7 +214,7 @@ class Pow(Function):
         self.c = c
 
     def forward(self, x):
-        y = x ** self.c
+        y = x**self.c
         return y
 
     def backward(self, gy):
@@ -347,9 +351,10 @@ y.backward()
 print(f"diamond at x = 2: dy/dx = {x.grad.data} (8 * 2**3 = 64)")
 assert x.grad.data == 64.0
 
+
 def f(x):
     """x**4 - 2 x**2, minimal at x = 1 and x = -1."""
-    return x ** 4 - 2 * x ** 2
+    return x**4 - 2 * x**2
 
 
 x = Variable(np.array(2.0))

@@ -9,6 +9,7 @@ Variable gets a `shape` property, and the rule that keeps all of this honest:
 x.grad.shape == x.shape, always. A shape that does not fit is refused with a message
 naming both shapes, before NumPy's own error from deep inside.
 """
+
 import contextlib
 import heapq
 import os
@@ -25,6 +26,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 class Config:
     """Switches read by every Function call."""
+
     enable_backprop = True
 
 
@@ -58,8 +60,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -141,7 +145,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0]
@@ -203,7 +207,7 @@ class Div(Function):
     def backward(self, gy):
         x0, x1 = self.inputs
         gx0 = gy / x1
-        gx1 = gy * (-x0 / x1 ** 2)
+        gx1 = gy * (-x0 / x1**2)
         return gx0, gx1
 
 
@@ -214,7 +218,7 @@ class Pow(Function):
         self.c = c
 
     def forward(self, x):
-        y = x ** self.c
+        y = x**self.c
         return y
 
     def backward(self, gy):
@@ -310,8 +314,10 @@ def reshape(x, shape):
     """x with its elements laid out in the given shape (the same number of them)."""
     x = as_variable(x)
     if x.data.size != int(np.prod(shape)):
-        raise ValueError(f"cannot reshape {x.shape} to {shape}: "
-                         f"{x.data.size} elements do not fit in {int(np.prod(shape))}")
+        raise ValueError(
+            f"cannot reshape {x.shape} to {shape}: "
+            f"{x.data.size} elements do not fit in {int(np.prod(shape))}"
+        )
     return Reshape(shape)(x)
 
 

@@ -10,6 +10,7 @@ other's adjoints, <broadcast_to(u, s), v> = <u, sum_to(v, u.shape)> for any u an
 which the step checks with random arrays. Shapes that do not broadcast are refused with
 a message naming both.
 """
+
 import contextlib
 import heapq
 import os
@@ -26,6 +27,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 class Config:
     """Switches read by every Function call."""
+
     enable_backprop = True
 
 
@@ -59,8 +61,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -146,7 +150,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0]
@@ -208,7 +212,7 @@ class Div(Function):
     def backward(self, gy):
         x0, x1 = self.inputs
         gx0 = gy / x1
-        gx1 = gy * (-x0 / x1 ** 2)
+        gx1 = gy * (-x0 / x1**2)
         return gx0, gx1
 
 
@@ -219,7 +223,7 @@ class Pow(Function):
         self.c = c
 
     def forward(self, x):
-        y = x ** self.c
+        y = x**self.c
         return y
 
     def backward(self, gy):
@@ -361,8 +365,10 @@ def reshape(x, shape):
     """x with its elements laid out in the given shape (the same number of them)."""
     x = as_variable(x)
     if x.data.size != int(np.prod(shape)):
-        raise ValueError(f"cannot reshape {x.shape} to {shape}: "
-                         f"{x.data.size} elements do not fit in {int(np.prod(shape))}")
+        raise ValueError(
+            f"cannot reshape {x.shape} to {shape}: "
+            f"{x.data.size} elements do not fit in {int(np.prod(shape))}"
+        )
     return Reshape(shape)(x)
 
 
@@ -491,8 +497,9 @@ b = Variable(np.array([1.0, 2.0, 3.0]))
 z = broadcast_to(b, (2, 3))
 z.grad = Variable(np.arange(6.0).reshape(2, 3))
 z.backward()
-print(f"broadcast_to {b.shape} -> {z.shape}; the gradient [[0 1 2] [3 4 5]] sums back to",
-      b.grad.data)
+print(
+    f"broadcast_to {b.shape} -> {z.shape}; the gradient [[0 1 2] [3 4 5]] sums back to", b.grad.data
+)
 assert np.array_equal(b.grad.data, [3.0, 5.0, 7.0]) and b.grad.shape == b.shape
 
 rng = np.random.default_rng(0)

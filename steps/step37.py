@@ -8,6 +8,7 @@ sum over the rows: each binary Function's backward now ends with
 `sum_to(gx, x.shape)` for each input (a no-op when nothing was broadcast). A constant
 like 2.0 in 2.0 * x is broadcast too, and gets a 0-dim gradient nobody reads.
 """
+
 import contextlib
 import heapq
 import os
@@ -24,6 +25,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 class Config:
     """Switches read by every Function call."""
+
     enable_backprop = True
 
 
@@ -57,8 +59,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -144,7 +148,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0]
@@ -208,7 +212,7 @@ class Div(Function):
     def backward(self, gy):
         x0, x1 = self.inputs
         gx0 = gy / x1
-        gx1 = gy * (-x0 / x1 ** 2)
+        gx1 = gy * (-x0 / x1**2)
         return sum_to(gx0, x0.shape), sum_to(gx1, x1.shape)
 
 
@@ -219,7 +223,7 @@ class Pow(Function):
         self.c = c
 
     def forward(self, x):
-        y = x ** self.c
+        y = x**self.c
         return y
 
     def backward(self, gy):
@@ -361,8 +365,10 @@ def reshape(x, shape):
     """x with its elements laid out in the given shape (the same number of them)."""
     x = as_variable(x)
     if x.data.size != int(np.prod(shape)):
-        raise ValueError(f"cannot reshape {x.shape} to {shape}: "
-                         f"{x.data.size} elements do not fit in {int(np.prod(shape))}")
+        raise ValueError(
+            f"cannot reshape {x.shape} to {shape}: "
+            f"{x.data.size} elements do not fit in {int(np.prod(shape))}"
+        )
     return Reshape(shape)(x)
 
 
@@ -486,5 +492,5 @@ c = Variable(np.array([[2.0], [4.0]]))
 z = sum((x - c) / c)
 z.backward()
 print(f"(x - c) / c with c {c.shape}: c.grad =", ", ".join(f"{g:.4f}" for g in c.grad.data.ravel()))
-expected = (-x.data / c.data ** 2).sum(axis=1, keepdims=True)  # d/dc (x/c - 1) = -x/c**2
+expected = (-x.data / c.data**2).sum(axis=1, keepdims=True)  # d/dc (x/c - 1) = -x/c**2
 assert c.grad.shape == c.shape and np.allclose(c.grad.data, expected)

@@ -9,6 +9,7 @@ pin this down: gy @ W.T is the only product of gy (N, H) and W that has x's shap
 again. `matmul` checks the inner sizes first and says which shapes disagree; Variable
 gets `@` in its operator table.
 """
+
 import contextlib
 import heapq
 import os
@@ -25,6 +26,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 class Config:
     """Switches read by every Function call."""
+
     enable_backprop = True
 
 
@@ -58,8 +60,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -145,7 +149,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0]
@@ -209,7 +213,7 @@ class Div(Function):
     def backward(self, gy):
         x0, x1 = self.inputs
         gx0 = gy / x1
-        gx1 = gy * (-x0 / x1 ** 2)
+        gx1 = gy * (-x0 / x1**2)
         return sum_to(gx0, x0.shape), sum_to(gx1, x1.shape)
 
 
@@ -220,7 +224,7 @@ class Pow(Function):
         self.c = c
 
     def forward(self, x):
-        y = x ** self.c
+        y = x**self.c
         return y
 
     def backward(self, gy):
@@ -373,8 +377,10 @@ def reshape(x, shape):
     """x with its elements laid out in the given shape (the same number of them)."""
     x = as_variable(x)
     if x.data.size != int(np.prod(shape)):
-        raise ValueError(f"cannot reshape {x.shape} to {shape}: "
-                         f"{x.data.size} elements do not fit in {int(np.prod(shape))}")
+        raise ValueError(
+            f"cannot reshape {x.shape} to {shape}: "
+            f"{x.data.size} elements do not fit in {int(np.prod(shape))}"
+        )
     return Reshape(shape)(x)
 
 
@@ -418,8 +424,10 @@ def matmul(x, W):
     """x @ W for a matrix x (N, D) and a matrix W (D, H)."""
     x, W = as_variable(x), as_variable(W)
     if x.ndim != 2 or W.ndim != 2 or x.shape[1] != W.shape[0]:
-        raise ValueError(f"matmul needs (N, D) @ (D, H), got {x.shape} @ {W.shape}: "
-                         f"x's columns must match W's rows")
+        raise ValueError(
+            f"matmul needs (N, D) @ (D, H), got {x.shape} @ {W.shape}: "
+            f"x's columns must match W's rows"
+        )
     return MatMul()(x, W)
 
 

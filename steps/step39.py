@@ -9,6 +9,7 @@ layer is `Linear(in_size, out_size)`: y = x @ W + b, with W drawn at random, sca
 sqrt(1 / in_size) so that y starts neither tiny nor huge, and b zero; b is broadcast
 over the rows of x, so step 37's sum_to gives b.grad the shape of b.
 """
+
 import contextlib
 import heapq
 import os
@@ -25,6 +26,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 class Config:
     """Switches read by every Function call."""
+
     enable_backprop = True
 
 
@@ -58,8 +60,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -145,7 +149,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0]
@@ -209,7 +213,7 @@ class Div(Function):
     def backward(self, gy):
         x0, x1 = self.inputs
         gx0 = gy / x1
-        gx1 = gy * (-x0 / x1 ** 2)
+        gx1 = gy * (-x0 / x1**2)
         return sum_to(gx0, x0.shape), sum_to(gx1, x1.shape)
 
 
@@ -220,7 +224,7 @@ class Pow(Function):
         self.c = c
 
     def forward(self, x):
-        y = x ** self.c
+        y = x**self.c
         return y
 
     def backward(self, gy):
@@ -373,8 +377,10 @@ def reshape(x, shape):
     """x with its elements laid out in the given shape (the same number of them)."""
     x = as_variable(x)
     if x.data.size != int(np.prod(shape)):
-        raise ValueError(f"cannot reshape {x.shape} to {shape}: "
-                         f"{x.data.size} elements do not fit in {int(np.prod(shape))}")
+        raise ValueError(
+            f"cannot reshape {x.shape} to {shape}: "
+            f"{x.data.size} elements do not fit in {int(np.prod(shape))}"
+        )
     return Reshape(shape)(x)
 
 
@@ -418,8 +424,10 @@ def matmul(x, W):
     """x @ W for a matrix x (N, D) and a matrix W (D, H)."""
     x, W = as_variable(x), as_variable(W)
     if x.ndim != 2 or W.ndim != 2 or x.shape[1] != W.shape[0]:
-        raise ValueError(f"matmul needs (N, D) @ (D, H), got {x.shape} @ {W.shape}: "
-                         f"x's columns must match W's rows")
+        raise ValueError(
+            f"matmul needs (N, D) @ (D, H), got {x.shape} @ {W.shape}: "
+            f"x's columns must match W's rows"
+        )
     return MatMul()(x, W)
 
 
@@ -537,8 +545,10 @@ y = layer(x)
 loss = sum(y * y)
 loss.backward()
 params = list(layer.params())
-print(f"Linear(3, 2) on x {x.shape}: y {y.shape}; its parameters:",
-      ", ".join(f"{type(p).__name__} {p.shape}" for p in params))
+print(
+    f"Linear(3, 2) on x {x.shape}: y {y.shape}; its parameters:",
+    ", ".join(f"{type(p).__name__} {p.shape}" for p in params),
+)
 print("b.grad =", np.round(layer.b.grad.data, 4), " (the column sums of 2y)")
 assert [p.shape for p in params] == [(3, 2), (2,)] and params[0] is layer.W
 assert all(isinstance(p, Parameter) and p.grad.shape == p.shape for p in params)
@@ -559,8 +569,12 @@ class TwoLayers(Layer):
 
 model = TwoLayers()
 sum(model(x)).backward()
-print("a Layer of two Linears has", len(list(model.params())), "parameters:",
-      [p.shape for p in model.params()])
+print(
+    "a Layer of two Linears has",
+    len(list(model.params())),
+    "parameters:",
+    [p.shape for p in model.params()],
+)
 model.cleargrads()
 assert [p.shape for p in model.params()] == [(3, 5), (5,), (5, 1), (1,)]
 assert all(p.grad is None for p in model.params())

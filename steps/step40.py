@@ -12,6 +12,7 @@ The task is XOR, which no single layer can learn (the NumPy steps showed why):
 to below 0.001 and outputs 0, 1, 1, 0. Every line of code that ran is in this file:
 this is the whole idea of the package, in small.
 """
+
 import contextlib
 import heapq
 import os
@@ -29,6 +30,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 class Config:
     """Switches read by every Function call."""
+
     enable_backprop = True
 
 
@@ -62,8 +64,10 @@ class Variable:
 
     def __init__(self, data):
         if data is not None and not isinstance(data, np.ndarray):
-            raise TypeError(f"Variable takes an np.ndarray, not {type(data).__name__}; "
-                            f"wrap the value in np.array(...)")
+            raise TypeError(
+                f"Variable takes an np.ndarray, not {type(data).__name__}; "
+                f"wrap the value in np.array(...)"
+            )
         self.data = data
         self.grad = None  # filled in by backward
         self.creator = None  # the Function that made this Variable; None for inputs
@@ -149,7 +153,7 @@ class Function:
 
 class Square(Function):
     def forward(self, x):
-        return x ** 2
+        return x**2
 
     def backward(self, gy):
         x = self.inputs[0]
@@ -213,7 +217,7 @@ class Div(Function):
     def backward(self, gy):
         x0, x1 = self.inputs
         gx0 = gy / x1
-        gx1 = gy * (-x0 / x1 ** 2)
+        gx1 = gy * (-x0 / x1**2)
         return sum_to(gx0, x0.shape), sum_to(gx1, x1.shape)
 
 
@@ -224,7 +228,7 @@ class Pow(Function):
         self.c = c
 
     def forward(self, x):
-        y = x ** self.c
+        y = x**self.c
         return y
 
     def backward(self, gy):
@@ -377,8 +381,10 @@ def reshape(x, shape):
     """x with its elements laid out in the given shape (the same number of them)."""
     x = as_variable(x)
     if x.data.size != int(np.prod(shape)):
-        raise ValueError(f"cannot reshape {x.shape} to {shape}: "
-                         f"{x.data.size} elements do not fit in {int(np.prod(shape))}")
+        raise ValueError(
+            f"cannot reshape {x.shape} to {shape}: "
+            f"{x.data.size} elements do not fit in {int(np.prod(shape))}"
+        )
     return Reshape(shape)(x)
 
 
@@ -422,8 +428,10 @@ def matmul(x, W):
     """x @ W for a matrix x (N, D) and a matrix W (D, H)."""
     x, W = as_variable(x), as_variable(W)
     if x.ndim != 2 or W.ndim != 2 or x.shape[1] != W.shape[0]:
-        raise ValueError(f"matmul needs (N, D) @ (D, H), got {x.shape} @ {W.shape}: "
-                         f"x's columns must match W's rows")
+        raise ValueError(
+            f"matmul needs (N, D) @ (D, H), got {x.shape} @ {W.shape}: "
+            f"x's columns must match W's rows"
+        )
     return MatMul()(x, W)
 
 
@@ -550,6 +558,7 @@ y.backward()
 print(f"diamond at x = 2: dy/dx = {x.grad.data} (8 * 2**3 = 64)")
 assert x.grad.data == 64.0
 
+
 def sigmoid(x):
     """1 / (1 + e**-x), made of Functions we have, so its gradient comes free."""
     return 1 / (1 + exp(-x))
@@ -596,7 +605,9 @@ for i in range(ITERS + 1):
 seconds = time.perf_counter() - start
 with no_grad():
     y = model(x)
-print(f"{ITERS} steps in {seconds:.1f} s; XOR of (0 0, 0 1, 1 0, 1 1):",
-      ", ".join(f"{v:.3f}" for v in y.data.ravel()))
+print(
+    f"{ITERS} steps in {seconds:.1f} s; XOR of (0 0, 0 1, 1 0, 1 1):",
+    ", ".join(f"{v:.3f}" for v in y.data.ravel()),
+)
 assert losses[0] > 1 and losses[-1] < 1e-3
 assert np.array_equal(np.round(y.data), t) and y.creator is None

@@ -25,6 +25,7 @@ f(x) = x**4 - 2 x**2 at x = 2, the first three derivatives 24, 44 and 48 by
 `backward(create_graph=True)` and by `dz.grad`, and Newton's method reaches 1 from 2
 in 6 iterations where gradient descent with learning rate 0.01 needs 264.
 """
+
 import numpy as np
 
 import dezero_lite as dz
@@ -46,23 +47,28 @@ where = {
 }
 for module, objects in where.items():
     print(f"dezero_lite/{module + '.py':13}", ", ".join(o.__name__ for o in objects))
-assert all(o.__module__ == "dezero_lite." + module
-           for module, objects in where.items() for o in objects)
-print("Variable's operators are functions.py's: x * y calls", dz.Variable.__mul__.__module__
-      + "." + dz.Variable.__mul__.__name__)
+assert all(
+    o.__module__ == "dezero_lite." + module for module, objects in where.items() for o in objects
+)
+print(
+    "Variable's operators are functions.py's: x * y calls",
+    dz.Variable.__mul__.__module__ + "." + dz.Variable.__mul__.__name__,
+)
 assert dz.Variable.__mul__ is F.mul and dz.Variable.__matmul__ is F.matmul
 
 x = dz.Variable(np.array(0.5))
 y = F.square(F.exp(F.square(x)))
 y.backward()
-print(f"the chain of step 18 with the package: dy/dx = {float(x.grad.data):.6f},"
-      f" made by {type(y.creator).__name__}, generation {y.generation}")
+print(
+    f"the chain of step 18 with the package: dy/dx = {float(x.grad.data):.6f},"
+    f" made by {type(y.creator).__name__}, generation {y.generation}"
+)
 assert abs(x.grad.data - 3.297442541400256) < 1e-12 and y.generation == 3
 
 
 def f(x):
     """x**4 - 2 x**2, minimal at x = 1 and x = -1."""
-    return x ** 4 - 2 * x ** 2
+    return x**4 - 2 * x**2
 
 
 # Higher derivatives with backward(create_graph=True): each gradient has its own graph.

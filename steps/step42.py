@@ -11,6 +11,7 @@ When matplotlib is installed the path goes onto the function's contour lines in
 `step42_rosenbrock.png`: a fast drop across the contours, then a slow crawl along the
 valley floor.
 """
+
 import os
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 def rosenbrock(x0, x1):
     """100 (x1 - x0**2)**2 + (1 - x0)**2."""
-    return 100 * (x1 - x0 ** 2) ** 2 + (1 - x0) ** 2
+    return 100 * (x1 - x0**2) ** 2 + (1 - x0) ** 2
 
 
 x0 = dz.Variable(np.array(0.0))

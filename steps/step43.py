@@ -26,6 +26,7 @@ Last, `animate_backward` draws the backward pass through that graph frame by fra
 (step43_backward.html, open it in a browser): which Function runs, what gradient it
 sends to which input, and how a gradient that arrives twice is summed.
 """
+
 import math
 import os
 import re
@@ -126,17 +127,21 @@ except GraphvizNotFoundError as e:
     print("Graphviz is not installed, so no pictures; the DOT text was checked all the same.")
     print(e)
 else:
-    print(f"pictures (open them side by side to see the graph grow): {pngs[0].name} ..."
-          f" {pngs[-1].name}")
+    print(
+        f"pictures (open them side by side to see the graph grow): {pngs[0].name} ..."
+        f" {pngs[-1].name}"
+    )
     print("boxes are Functions (with their constant inputs); filled ellipses are inputs,")
     print("dashed ones intermediate results, the double one the output")
 
 t = math.tanh(1.0)
 assert abs(values[0] - t) < 1e-15
-assert abs(values[1] - (1 - t ** 2)) < 1e-14
-assert abs(values[2] - (-2 * t * (1 - t ** 2))) < 1e-14
-assert abs(values[3] - (-2 * (1 - t ** 2) * (1 - 3 * t ** 2))) < 1e-14  # tanh''' = -2 (1 - t^2)(1 - 3 t^2)
-assert abs(values[4] - 8 * t * (1 - t ** 2) * (2 - 3 * t ** 2)) < 1e-14
+assert abs(values[1] - (1 - t**2)) < 1e-14
+assert abs(values[2] - (-2 * t * (1 - t**2))) < 1e-14
+assert (
+    abs(values[3] - (-2 * (1 - t**2) * (1 - 3 * t**2))) < 1e-14
+)  # tanh''' = -2 (1 - t^2)(1 - 3 t^2)
+assert abs(values[4] - 8 * t * (1 - t**2) * (2 - 3 * t**2)) < 1e-14
 assert texts == texts_again  # the text depends only on the graph
 assert texts[0] == get_dot_graph(chain[0], verbose=False)
 assert counts[0] == (2, 1)  # x -> Tanh -> y
@@ -156,7 +161,7 @@ assert len(pngs) in (0, len(chain))  # all pictures, or none when dot is missing
 x = dz.Variable(np.array(1.0), name="x")
 y = F.tanh(x)
 y.name = "y"
-gx, = dz.grad(y, x, create_graph=True)
+(gx,) = dz.grad(y, x, create_graph=True)
 gx.name = "gx1"
 animation = animate_backward(gx, to_file=None)  # runs backward; the frames are DOT text
 try:

@@ -14,6 +14,7 @@ them. Started from the same zeros, the two runs agree to the last digit: the lay
 and the optimizer only tidy the code. A layer normally starts from random weights;
 that run reaches 1 as well.
 """
+
 import time
 
 import numpy as np
@@ -40,7 +41,9 @@ for i in range(ITERS + 1):
     loss = F.mean_squared_error(y, t)
     by_hand.append(float(loss.data))
     if i % 1000 == 0:
-        print(f"after {i:4d} steps: loss {by_hand[-1]:.3e}, W = {W.data.item():.9f}, b = {b.data.item():.9f}")
+        print(
+            f"after {i:4d} steps: loss {by_hand[-1]:.3e}, W = {W.data.item():.9f}, b = {b.data.item():.9f}"
+        )
     if i == ITERS:
         break
     W.cleargrad()
@@ -48,9 +51,14 @@ for i in range(ITERS + 1):
     loss.backward()
     if i == 0:
         first_grads = (W.grad.data.item(), b.grad.data.item())
-        formula = ((2 * x.T @ (y.data - t) / len(x)).item(), (2 * np.sum(y.data - t) / len(x)).item())
-        print(f"first gradients by backward: dW = {first_grads[0]}, db = {first_grads[1]};"
-              f" formula 2 x.T (y - t) / N: {formula[0]}, {formula[1]}")
+        formula = (
+            (2 * x.T @ (y.data - t) / len(x)).item(),
+            (2 * np.sum(y.data - t) / len(x)).item(),
+        )
+        print(
+            f"first gradients by backward: dW = {first_grads[0]}, db = {first_grads[1]};"
+            f" formula 2 x.T (y - t) / N: {formula[0]}, {formula[1]}"
+        )
     W.data -= LR * W.grad.data
     b.data -= LR * b.grad.data
 hand_seconds = time.perf_counter() - start
@@ -70,8 +78,10 @@ for i in range(ITERS + 1):
     layer.cleargrads()
     loss.backward()
     optimizer.update()
-print(f"Linear + SGD from zeros: W = {layer.W.data.item():.9f}, b = {layer.b.data.item():.9f}, "
-      f"loss {with_layer[-1]:.3e}")
+print(
+    f"Linear + SGD from zeros: W = {layer.W.data.item():.9f}, b = {layer.b.data.item():.9f}, "
+    f"loss {with_layer[-1]:.3e}"
+)
 print(layer)
 
 # 3. The usual start: random weights (seeded here so that the run repeats).
@@ -94,7 +104,9 @@ assert np.array_equal(data.data, x) and np.array_equal(data.label, t)
 assert first_grads == (-28.0, -8.0) == formula
 assert abs(W.data.item() - 1) < 1e-5 and abs(b.data.item() - 1) < 1e-5  # measured 2.4e-7, 8.8e-7
 assert by_hand[-1] < 1e-11  # measured 1.4e-13
-assert all(later < earlier for earlier, later in zip(by_hand, by_hand[1:], strict=False))  # always downhill
+assert all(
+    later < earlier for earlier, later in zip(by_hand, by_hand[1:], strict=False)
+)  # always downhill
 assert with_layer == by_hand  # the same run, tidier code: the same arithmetic in the same order
 assert np.array_equal(layer.W.data, W.data) and np.array_equal(layer.b.data, b.data)
 assert abs(fresh.W.data.item() - 1) < 1e-4 and abs(fresh.b.data.item() - 1) < 1e-4

@@ -13,6 +13,7 @@ by the size of its recent gradients, reaches 0.009: about the noise itself (0.00
 which no model can remove. When matplotlib is installed, `step45_fit.png` shows the
 data with both fitted curves and the best line, and the two loss curves on a log scale.
 """
+
 import math
 import os
 import time
@@ -33,12 +34,14 @@ rng = np.random.default_rng(0)
 x = rng.random((100, 1))
 noise = 0.1 * rng.standard_normal((100, 1))
 y = np.sin(2 * np.pi * x) + noise
-noise_mse = float(np.mean(noise ** 2))
+noise_mse = float(np.mean(noise**2))
 line = np.hstack([x, np.ones_like(x)])
 coef = np.linalg.lstsq(line, y, rcond=None)[0]
 line_mse = float(np.mean((line @ coef - y) ** 2))
-print(f"100 points of sin(2 pi x) + noise: the noise alone has mean square {noise_mse:.4f},\n"
-      f"the best straight line leaves {line_mse:.4f}")
+print(
+    f"100 points of sin(2 pi x) + noise: the noise alone has mean square {noise_mse:.4f},\n"
+    f"the best straight line leaves {line_mse:.4f}"
+)
 
 
 def train(optimizer, seed=0):
@@ -74,7 +77,6 @@ for p, g in zip(probe.ravel(), guesses, strict=True):
     print(f"x = {p}: the network says {g: .3f}, sin(2 pi x) = {math.sin(2 * math.pi * p): .3f}")
 
 
-
 def save_fit_plot(to_file):
     """Data, fitted curves and loss curves side by side; False when matplotlib is missing."""
     try:
@@ -88,8 +90,13 @@ def save_fit_plot(to_file):
     left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     left.plot(x, y, ".", color="gray", label="data: sin(2 pi x) + noise")
     left.plot(grid, np.sin(2 * np.pi * grid), ":", color="black", label="sin(2 pi x)")
-    left.plot(grid, np.hstack([grid, np.ones_like(grid)]) @ coef, "--", color="tab:green",
-              label="best straight line")
+    left.plot(
+        grid,
+        np.hstack([grid, np.ones_like(grid)]) @ coef,
+        "--",
+        color="tab:green",
+        label="best straight line",
+    )
     for (name, curve), color in zip(curves.items(), ("tab:red", "tab:blue"), strict=True):
         left.plot(grid, curve, color=color, label=f"MLP((10, 1)), {name}")
     left.set_xlabel("x")

@@ -13,6 +13,7 @@ Then `save_weights` writes the parameters to an .npz file, and `load_weights` pu
 them into a new model, which gives exactly the same predictions. When matplotlib is
 installed the regions the network assigns to each arm go to `step46_spiral.png`.
 """
+
 import os
 import time
 from pathlib import Path
@@ -53,7 +54,9 @@ def fit(model, epochs, report=()):
             acc_sum += float(F.accuracy(y, t).data) * len(t)
         accs.append(acc_sum / len(train_set))
         if epoch in report:
-            print(f"epoch {epoch:3d}: loss {loss_sum / len(train_set):.4f}, accuracy {accs[-1]:.3f}")
+            print(
+                f"epoch {epoch:3d}: loss {loss_sum / len(train_set):.4f}, accuracy {accs[-1]:.3f}"
+            )
     return accs
 
 
@@ -69,7 +72,9 @@ accs = fit(model, EPOCHS, report=(1, 10, 20, 50, 100))
 seconds = time.perf_counter() - start
 train_acc, test_acc = accuracy_on(model, train_set), accuracy_on(model, test_set)
 print(f"{EPOCHS} epochs of {len(train_set) // BATCH} mini-batches in {seconds:.2f} s")
-print(f"accuracy after training: {train_acc:.3f} on the training spiral, {test_acc:.3f} on the test spiral")
+print(
+    f"accuracy after training: {train_acc:.3f} on the training spiral, {test_acc:.3f} on the test spiral"
+)
 
 np.random.seed(0)
 flat = MLP((3,))  # no hidden layer: one Linear, straight boundaries between the classes
@@ -83,8 +88,10 @@ again = MLP((30, 3), activation=F.relu)  # weights not made yet: load_weights fi
 again.load_weights(weights)
 with dz.no_grad():
     scores, scores_again = model(test_set.data).data, again(test_set.data).data
-print(f"weights saved to {weights.name} ({weights.stat().st_size} bytes), loaded into a new model:\n"
-      f"  its test scores are {'identical' if np.array_equal(scores, scores_again) else 'DIFFERENT'}")
+print(
+    f"weights saved to {weights.name} ({weights.stat().st_size} bytes), loaded into a new model:\n"
+    f"  its test scores are {'identical' if np.array_equal(scores, scores_again) else 'DIFFERENT'}"
+)
 
 
 def plot_regions(path):

@@ -14,6 +14,7 @@ deals the test images out in batches of 100; the accuracy is the same as with al
 them in one batch. The misread digits go to `step47_mistakes.png` when matplotlib is
 installed. Without scikit-learn the step says how to install it and exits with 77.
 """
+
 import os
 import sys
 import time
@@ -25,9 +26,11 @@ MISSING_DEPENDENCY = 77  # exit status for "an optional package is missing" (see
 try:
     import sklearn.datasets  # noqa: F401  (Digits reads its images from scikit-learn)
 except ImportError:
-    print("step47.py needs scikit-learn for its bundled 8x8 digit images (nothing is downloaded).\n"
-          "Install it with:  pip install scikit-learn   (or: pip install 'dezero_lite[digits]')",
-          file=sys.stderr)
+    print(
+        "step47.py needs scikit-learn for its bundled 8x8 digit images (nothing is downloaded).\n"
+        "Install it with:  pip install scikit-learn   (or: pip install 'dezero_lite[digits]')",
+        file=sys.stderr,
+    )
     sys.exit(MISSING_DEPENDENCY)
 
 import dezero_lite as dz  # noqa: E402
@@ -42,8 +45,10 @@ OUT.mkdir(parents=True, exist_ok=True)
 EPOCHS = 20
 
 train_set, test_set = Digits(train=True), Digits(train=False)
-print(f"digits: {len(train_set)} images to train on, {len(test_set)} held out, "
-      f"each {train_set.data.shape[1]} pixels in [0, 1]")
+print(
+    f"digits: {len(train_set)} images to train on, {len(test_set)} held out, "
+    f"each {train_set.data.shape[1]} pixels in [0, 1]"
+)
 
 
 def test_accuracy(model, batch_size=100):
@@ -85,12 +90,16 @@ guesses = scores.data.argmax(axis=1)
 whole_acc = float(np.mean(guesses == test_set.label))
 batch_acc = test_accuracy(model, batch_size=100)
 with_graph = model(test_set.data[:1])
-print(f"test accuracy: {batch_acc:.3f} in batches of 100, {whole_acc:.3f} in one batch of "
-      f"{len(test_set)};\nunder no_grad the scores have creator {scores.creator}, "
-      f"outside it {type(with_graph.creator).__name__}")
+print(
+    f"test accuracy: {batch_acc:.3f} in batches of 100, {whole_acc:.3f} in one batch of "
+    f"{len(test_set)};\nunder no_grad the scores have creator {scores.creator}, "
+    f"outside it {type(with_graph.creator).__name__}"
+)
 wrong = np.flatnonzero(guesses != test_set.label)
-print(f"{len(wrong)} digits misread (label -> guess): "
-      + ", ".join(f"{test_set.label[i]} -> {guesses[i]}" for i in wrong))
+print(
+    f"{len(wrong)} digits misread (label -> guess): "
+    + ", ".join(f"{test_set.label[i]} -> {guesses[i]}" for i in wrong)
+)
 
 
 def plot_mistakes(path):

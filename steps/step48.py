@@ -12,6 +12,7 @@ gradients the same size from the last layer to the first.
 so that `group_layers=True` draws each layer as a labelled box (l0 at the input end, l5 at
 the output end). Without Graphviz the step writes and checks the DOT text only.
 """
+
 import os
 from pathlib import Path
 
@@ -67,7 +68,9 @@ else:
     print("the sigmoid net fades toward the input x at the top, the ReLU net does not")
 
 sig, relu = results["sigmoid"][1], results["relu"][1]
-assert all(a < b for a, b in zip(sig, sig[1:], strict=False)), "sigmoid: every layer down shrinks the gradient"
+assert all(a < b for a, b in zip(sig, sig[1:], strict=False)), (
+    "sigmoid: every layer down shrinks the gradient"
+)
 assert sig[-1] / sig[0] > 1000  # more than three orders of magnitude lost on the way down
 assert max(relu) / min(relu) < 5  # ReLU: all within a factor of about 3
 for text in texts.values():

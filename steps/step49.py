@@ -17,6 +17,7 @@ mean and variance (updated at every training call, saved with the weights), and
 `dz.test_mode()` switches it to them, so that one point gets the same answer alone as
 inside a batch.
 """
+
 import math
 import os
 import time
@@ -82,19 +83,25 @@ for name, batch_norm in (("plain", False), ("batch norm", True)):
     with dz.test_mode():
         acc = float(F.accuracy(model(data.data), data.label).data)
     runs[name] = model, losses, first_grad, acc
-    print(f"{name:>10}: first-layer mean |dL/dW| at the first step {first_grad:.1e}; loss by epoch "
-          + ", ".join(f"{e}: {losses[e - 1]:.3f}" for e in (1, 10, 20, EPOCHS))
-          + f"; accuracy {acc:.3f} ({seconds:.2f} s)")
+    print(
+        f"{name:>10}: first-layer mean |dL/dW| at the first step {first_grad:.1e}; loss by epoch "
+        + ", ".join(f"{e}: {losses[e - 1]:.3f}" for e in (1, 10, 20, EPOCHS))
+        + f"; accuracy {acc:.3f} ({seconds:.2f} s)"
+    )
 
 model = runs["batch norm"][0]
 bn = model.bn7
-print(f"the last BatchNorm's running mean (first 3 of {WIDTH}): {np.round(bn.avg_mean.data[:3], 3)}, "
-      f"running var: {np.round(bn.avg_var.data[:3], 3)}")
+print(
+    f"the last BatchNorm's running mean (first 3 of {WIDTH}): {np.round(bn.avg_mean.data[:3], 3)}, "
+    f"running var: {np.round(bn.avg_var.data[:3], 3)}"
+)
 one = data.data[:1]
 with dz.test_mode():
     alone, in_batch = model(one).data, model(data.data[:30]).data[:1]
-print(f"under test_mode the first point scores the same alone and in a batch of 30: "
-      f"{np.round(alone.ravel(), 4)} vs {np.round(in_batch.ravel(), 4)}")
+print(
+    f"under test_mode the first point scores the same alone and in a batch of 30: "
+    f"{np.round(alone.ravel(), 4)} vs {np.round(in_batch.ravel(), 4)}"
+)
 try:
     alone_training = model(one)
 except ValueError as e:
@@ -103,8 +110,13 @@ except ValueError as e:
 
 png = OUT / "step49_loss.png"
 try:
-    save_loss_curve(runs["batch norm"][1], png, xlabel="epoch", plain=runs["plain"][1],
-                    title=f"{DEPTH} sigmoid layers on the spiral, SGD; loss = with batch norm")
+    save_loss_curve(
+        runs["batch norm"][1],
+        png,
+        xlabel="epoch",
+        plain=runs["plain"][1],
+        title=f"{DEPTH} sigmoid layers on the spiral, SGD; loss = with batch norm",
+    )
 except ImportError:
     print("matplotlib is not installed, so no picture (pip install matplotlib to get one)")
     png = None

@@ -12,6 +12,7 @@ Linear after dropout, the average of many training-mode outputs against the one
 test-mode output (the same, in expectation); and an MLP with dropout trained on the
 spiral, scored with dropout on (noisy, worse) and under test_mode.
 """
+
 import time
 
 import numpy as np
@@ -30,12 +31,16 @@ np.random.seed(0)
 ones = np.ones(100_000, dtype=np.float32)
 y = F.dropout(ones, RATIO).data
 zeroed = float(np.mean(y == 0))
-print(f"dropout({RATIO}) of 100,000 ones: {zeroed:.3f} zeroed, survivors are {y.max():.1f}, "
-      f"mean {y.mean():.3f}")
+print(
+    f"dropout({RATIO}) of 100,000 ones: {zeroed:.3f} zeroed, survivors are {y.max():.1f}, "
+    f"mean {y.mean():.3f}"
+)
 with dz.test_mode():
     passed = F.dropout(ones, RATIO).data
-print(f"under test_mode: the input unchanged ({bool(np.array_equal(passed, ones))}); "
-      f"Config.train is {dz.Config.train} again outside the block")
+print(
+    f"under test_mode: the input unchanged ({bool(np.array_equal(passed, ones))}); "
+    f"Config.train is {dz.Config.train} again outside the block"
+)
 
 fc = L.Linear(3, in_size=20)
 x = np.random.rand(1, 20).astype(np.float32)
@@ -43,9 +48,11 @@ samples = np.stack([fc(F.dropout(x, RATIO)).data for _ in range(4000)])
 with dz.test_mode():
     expected = fc(F.dropout(x, RATIO)).data
 gap = float(np.abs(samples.mean(axis=0) - expected).max())
-print(f"Linear after dropout: one training-mode output {np.round(samples[0].ravel(), 3)}, "
-      f"the mean of 4000 {np.round(samples.mean(axis=0).ravel(), 3)}, "
-      f"test mode {np.round(expected.ravel(), 3)}")
+print(
+    f"Linear after dropout: one training-mode output {np.round(samples[0].ravel(), 3)}, "
+    f"the mean of 4000 {np.round(samples.mean(axis=0).ravel(), 3)}, "
+    f"test mode {np.round(expected.ravel(), 3)}"
+)
 
 
 class DropoutMLP(Model):
@@ -79,9 +86,11 @@ def accuracy(xs, ts):
 noisy = [accuracy(test.data, test.label) for _ in range(3)]
 with dz.test_mode():
     clean = [accuracy(test.data, test.label) for _ in range(3)]
-print(f"MLP with dropout after 100 epochs ({seconds:.2f} s), accuracy on a test spiral: "
-      f"with dropout on {', '.join(f'{a:.3f}' for a in noisy)}; under test_mode "
-      f"{', '.join(f'{a:.3f}' for a in clean)}")
+print(
+    f"MLP with dropout after 100 epochs ({seconds:.2f} s), accuracy on a test spiral: "
+    f"with dropout on {', '.join(f'{a:.3f}' for a in noisy)}; under test_mode "
+    f"{', '.join(f'{a:.3f}' for a in clean)}"
+)
 
 assert abs(zeroed - RATIO) < 0.01 and y.max() == 2.0 and abs(y.mean() - 1) < 0.01
 assert np.array_equal(passed, ones) and dz.Config.train

@@ -14,6 +14,7 @@ answers -3 along the left edge (dark to bright), +3 along the right edge and 0 w
 the picture is flat. (Like every deep learning library, conv2d does not flip the
 filter.) `step52_edges.png` shows the picture, the filter and its answer.
 """
+
 import os
 import time
 from pathlib import Path
@@ -34,26 +35,30 @@ def conv_by_hand(x, W, b, stride, pad):
     oc, _, kh, kw = W.shape
     oh, ow = (h + 2 * pad - kh) // stride + 1, (w + 2 * pad - kw) // stride + 1
     padded = np.zeros((n, c, h + 2 * pad, w + 2 * pad))
-    padded[:, :, pad:pad + h, pad:pad + w] = x
+    padded[:, :, pad : pad + h, pad : pad + w] = x
     y = np.zeros((n, oc, oh, ow))
     for i in range(n):
         for o in range(oc):
             for r in range(oh):
                 for s in range(ow):
-                    window = padded[i, :, r * stride:r * stride + kh, s * stride:s * stride + kw]
+                    window = padded[
+                        i, :, r * stride : r * stride + kh, s * stride : s * stride + kw
+                    ]
                     y[i, o, r, s] = (window * W[o]).sum() + b[o]
     return y
 
 
 rng = np.random.default_rng(0)
-x = rng.standard_normal((2, 3, 7, 7))      # 2 images, 3 channels, 7x7
-W = rng.standard_normal((4, 3, 3, 3))      # 4 filters of shape (3, 3, 3): (out, in, KH, KW)
+x = rng.standard_normal((2, 3, 7, 7))  # 2 images, 3 channels, 7x7
+W = rng.standard_normal((4, 3, 3, 3))  # 4 filters of shape (3, 3, 3): (out, in, KH, KW)
 b = rng.standard_normal(4)
 for stride, pad in ((1, 0), (1, 1), (2, 1)):
     y = F.conv2d(x, W, b, stride=stride, pad=pad).data
     gap = np.abs(y - conv_by_hand(x, W, b, stride, pad)).max()
-    print(f"stride {stride}, pad {pad}: output {y.shape}, (7 + 2*{pad} - 3) // {stride} + 1 = "
-          f"{get_conv_outsize(7, 3, stride, pad)}; largest difference from the loops {gap:.1e}")
+    print(
+        f"stride {stride}, pad {pad}: output {y.shape}, (7 + 2*{pad} - 3) // {stride} + 1 = "
+        f"{get_conv_outsize(7, 3, stride, pad)}; largest difference from the loops {gap:.1e}"
+    )
     assert y.shape[2] == get_conv_outsize(7, 3, stride, pad) and gap < 1e-12
 
 big_x, big_W = rng.standard_normal((4, 3, 28, 28)), rng.standard_normal((16, 3, 3, 3))
@@ -63,22 +68,30 @@ loops = time.perf_counter() - start
 start = time.perf_counter()
 F.conv2d(big_x, big_W, pad=1)
 fast = time.perf_counter() - start
-print(f"4 images 28x28, 16 filters: loops {loops:.2f} s, F.conv2d {fast * 1000:.1f} ms "
-      f"(about {loops / fast:.0f} times faster on this run)")
+print(
+    f"4 images 28x28, 16 filters: loops {loops:.2f} s, F.conv2d {fast * 1000:.1f} ms "
+    f"(about {loops / fast:.0f} times faster on this run)"
+)
 
 # Gradients: of the image, the filters and the bias, checked against central differences.
-xs, Ws, bs = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3)
+xs, Ws, bs = (
+    rng.standard_normal((1, 2, 5, 5)),
+    rng.standard_normal((3, 2, 3, 3)),
+    rng.standard_normal(3),
+)
 checks = {
     "image": gradient_check(lambda v: F.conv2d(v, Ws, bs, 2, 1), xs),
     "filters": gradient_check(lambda v: F.conv2d(xs, v, bs, 2, 1), Ws),
     "bias": gradient_check(lambda v: F.conv2d(xs, Ws, v, 2, 1), bs),
 }
-print("backward against numerical gradients: "
-      + ", ".join(f"{k} {'ok' if v else 'WRONG'}" for k, v in checks.items()))
+print(
+    "backward against numerical gradients: "
+    + ", ".join(f"{k} {'ok' if v else 'WRONG'}" for k, v in checks.items())
+)
 
 # A filter finds a pattern: a vertical edge.
 picture = np.zeros((1, 1, 10, 10))
-picture[0, 0, 2:8, 3:7] = 1.0              # a bright 6x4 rectangle on black
+picture[0, 0, 2:8, 3:7] = 1.0  # a bright 6x4 rectangle on black
 edge = np.array([[1, 0, -1]] * 3, dtype=np.float64).reshape(1, 1, 3, 3)
 answer = F.conv2d(dz.Variable(picture), edge, pad=1).data[0, 0]
 print("vertical-edge filter [[1, 0, -1]] * 3 on a bright rectangle (rows 2-7, columns 3-6):")
@@ -93,8 +106,11 @@ def plot(path):
     except ImportError:
         return False
     fig = Figure(figsize=(9, 3))
-    panels = [(picture[0, 0], "the picture", "gray"), (edge[0, 0], "the filter", "bwr"),
-              (answer, "F.conv2d: its answer", "bwr")]
+    panels = [
+        (picture[0, 0], "the picture", "gray"),
+        (edge[0, 0], "the filter", "bwr"),
+        (answer, "F.conv2d: its answer", "bwr"),
+    ]
     for k, (arr, title, cmap) in enumerate(panels):
         ax = fig.add_subplot(1, 3, k + 1)
         lim = np.abs(arr).max()
@@ -116,8 +132,8 @@ else:
     png = None
 
 assert all(checks.values())
-assert answer[4, 2] == -3 and answer[4, 7] == 3   # left edge -3, right edge +3
-assert answer[4, 4] == 0 and answer[0, 0] == 0    # flat inside and outside
+assert answer[4, 2] == -3 and answer[4, 7] == 3  # left edge -3, right edge +3
+assert answer[4, 4] == 0 and answer[0, 0] == 0  # flat inside and outside
 assert answer[2, 2] == -2 and answer[1, 2] == -1  # near the corners the window sees less edge
 if png is not None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

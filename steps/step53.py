@@ -12,6 +12,7 @@ negative numbers at the border still answers its largest number, where padding w
 zeros (as DeZero does) would answer 0, a value that is not in the image.
 `step53_pooling.png` shows a feature map before and after both poolings.
 """
+
 import os
 from pathlib import Path
 
@@ -23,10 +24,9 @@ import dezero_lite.functions as F
 OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
 OUT.mkdir(parents=True, exist_ok=True)
 
-x = np.array([[1, 3, 2, 1],
-              [4, 2, 0, 1],
-              [3, 1, 1, 0],
-              [0, 2, 5, 2]], dtype=np.float64).reshape(1, 1, 4, 4)
+x = np.array([[1, 3, 2, 1], [4, 2, 0, 1], [3, 1, 1, 0], [0, 2, 5, 2]], dtype=np.float64).reshape(
+    1, 1, 4, 4
+)
 v = dz.Variable(x)
 y_max = F.pooling(v, kernel_size=2, stride=2)
 y_avg = F.average_pooling(x, kernel_size=2, stride=2)
@@ -42,28 +42,34 @@ for row in v.grad.data[0, 0].astype(int):
 rng = np.random.default_rng(0)
 dots = np.zeros((1, 1, 8, 8))
 dots[0, 0, 2 * rng.integers(0, 4, 6), 2 * rng.integers(0, 4, 6)] = 1.0  # a few dots at even places
-moved = np.roll(dots, shift=(1, 1), axis=(2, 3))                        # one pixel down and right
+moved = np.roll(dots, shift=(1, 1), axis=(2, 3))  # one pixel down and right
 same_max = np.array_equal(F.pooling(dots, 2, 2).data, F.pooling(moved, 2, 2).data)
 same_map = np.array_equal(dots, moved)
-print(f"dots moved by one pixel (inside their 2x2 windows): maps equal {same_map}, "
-      f"after max pooling equal {same_max}")
+print(
+    f"dots moved by one pixel (inside their 2x2 windows): maps equal {same_map}, "
+    f"after max pooling equal {same_max}"
+)
 
 # Padding never wins: a border window of negative numbers.
 neg = -1.0 - rng.uniform(0, 1, (1, 1, 4, 4))
 ours = F.pooling(neg, kernel_size=2, stride=2, pad=1).data[0, 0]
-zero_padded = np.pad(neg[0, 0], 1)                       # what padding with zeros gives
+zero_padded = np.pad(neg[0, 0], 1)  # what padding with zeros gives
 zeros_way = zero_padded.reshape(3, 2, 3, 2).max(axis=(1, 3))
-print(f"all values between -2 and -1, 2x2 windows, pad 1: F.pooling gives values from "
-      f"{ours.min():.3f} to {ours.max():.3f}; padding with zeros would answer 0 in "
-      f"{int((zeros_way == 0).sum())} of the 9 windows")
+print(
+    f"all values between -2 and -1, 2x2 windows, pad 1: F.pooling gives values from "
+    f"{ours.min():.3f} to {ours.max():.3f}; padding with zeros would answer 0 in "
+    f"{int((zeros_way == 0).sum())} of the 9 windows"
+)
 
 # On a feature map: the edges of step 52, halved in size.
 picture = np.zeros((1, 1, 12, 12))
 picture[0, 0, 3:9, 2:10] = 1.0
 edges = np.abs(F.conv2d(picture, np.array([[1.0, 0, -1]] * 3).reshape(1, 1, 3, 3), pad=1).data)
 pooled_max, pooled_avg = F.pooling(edges, 2, 2).data, F.average_pooling(edges, 2, 2).data
-print(f"an edge map {edges.shape[2:]} -> {pooled_max.shape[2:]}: the strongest answer stays "
-      f"{edges.max():.0f} with max pooling, drops to {pooled_avg.max():.1f} with average pooling")
+print(
+    f"an edge map {edges.shape[2:]} -> {pooled_max.shape[2:]}: the strongest answer stays "
+    f"{edges.max():.0f} with max pooling, drops to {pooled_avg.max():.1f} with average pooling"
+)
 
 
 def plot(path):
@@ -73,8 +79,11 @@ def plot(path):
     except ImportError:
         return False
     fig = Figure(figsize=(9, 3))
-    panels = [(edges, "edge map (12x12)"), (pooled_max, "max pooling 2x2 (6x6)"),
-              (pooled_avg, "average pooling 2x2 (6x6)")]
+    panels = [
+        (edges, "edge map (12x12)"),
+        (pooled_max, "max pooling 2x2 (6x6)"),
+        (pooled_avg, "average pooling 2x2 (6x6)"),
+    ]
     for k, (arr, title) in enumerate(panels):
         ax = fig.add_subplot(1, 3, k + 1)
         ax.imshow(arr[0, 0], cmap="magma", vmin=0, vmax=edges.max())

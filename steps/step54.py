@@ -14,6 +14,7 @@ The learned first-layer filters go to `step54_filters.png`, and what they answer
 on one test digit (the feature maps after each convolution) to
 `step54_feature_maps.png`. Without scikit-learn the step exits with 77.
 """
+
 import os
 
 # Matrices this small are slower on several BLAS threads than on one, on a busy machine.
@@ -29,9 +30,11 @@ MISSING_DEPENDENCY = 77  # exit status for "an optional package is missing" (see
 try:
     import sklearn.datasets  # noqa: F401  (Digits reads its images from scikit-learn)
 except ImportError:
-    print("step54.py needs scikit-learn for its bundled 8x8 digit images (nothing is downloaded).\n"
-          "Install it with:  pip install scikit-learn   (or: pip install 'dezero_lite[digits]')",
-          file=sys.stderr)
+    print(
+        "step54.py needs scikit-learn for its bundled 8x8 digit images (nothing is downloaded).\n"
+        "Install it with:  pip install scikit-learn   (or: pip install 'dezero_lite[digits]')",
+        file=sys.stderr,
+    )
     sys.exit(MISSING_DEPENDENCY)
 
 import dezero_lite as dz  # noqa: E402
@@ -56,9 +59,9 @@ class CNN(Model):
 
     def features(self, x):
         """The maps after each convolution and ReLU, and the pooled input of fc."""
-        h1 = F.relu(self.conv1(x))                      # (N, 16, 8, 8)
-        h2 = F.relu(self.conv2(F.pooling(h1, 2, 2)))    # (N, 32, 4, 4)
-        return h1, h2, F.pooling(h2, 2, 2)              # (N, 32, 2, 2)
+        h1 = F.relu(self.conv1(x))  # (N, 16, 8, 8)
+        h2 = F.relu(self.conv2(F.pooling(h1, 2, 2)))  # (N, 32, 4, 4)
+        return h1, h2, F.pooling(h2, 2, 2)  # (N, 32, 2, 2)
 
     def forward(self, x):
         return self.fc(F.flatten(self.features(x)[2]))
@@ -88,7 +91,9 @@ for epoch in range(1, EPOCHS + 1):
     if epoch in (1, 5, 10, 15):
         with dz.no_grad():
             acc = float(np.mean(model(test_x).data.argmax(axis=1) == test_set.label))
-        print(f"epoch {epoch:2d}: training loss {loss_sum / len(train_set):.4f}, test accuracy {acc:.3f}")
+        print(
+            f"epoch {epoch:2d}: training loss {loss_sum / len(train_set):.4f}, test accuracy {acc:.3f}"
+        )
 seconds = time.perf_counter() - start
 print(model)
 print(f"{EPOCHS} epochs of {len(loader)} mini-batches in {seconds:.1f} s")
@@ -97,8 +102,10 @@ with dz.no_grad():
     guesses = model(test_x).data.argmax(axis=1)
     h1, h2, _ = model.features(test_x[:1])
 test_acc = float(np.mean(guesses == test_set.label))
-print(f"test accuracy {test_acc:.3f}: {int(np.sum(guesses != test_set.label))} of {len(test_set)} "
-      f"digits misread, with {model.count_params()} weights")
+print(
+    f"test accuracy {test_acc:.3f}: {int(np.sum(guesses != test_set.label))} of {len(test_set)} "
+    f"digits misread, with {model.count_params()} weights"
+)
 filters = model.conv1.W.data[:, 0]  # (16, 3, 3)
 print(f"conv1 learned {len(filters)} filters of 3x3; the first, rounded:")
 for row in filters[0].round(2):
@@ -134,8 +141,9 @@ def plot(filters_png, maps_png):
             ax.set_yticks([])
             if k == 0:
                 ax.set_title(f"{name} + ReLU", fontsize=8, loc="left")
-    fig.suptitle("feature maps of one test digit: rows 1-2 conv1 (8x8), rows 3-4 conv2 (4x4)",
-                 fontsize=9)
+    fig.suptitle(
+        "feature maps of one test digit: rows 1-2 conv1 (8x8), rows 3-4 conv2 (4x4)", fontsize=9
+    )
     fig.savefig(maps_png, dpi=80)
     return True
 

@@ -15,6 +15,7 @@ from a constant. That is truncated BPTT. After training, the network predicts a 
 cosine (which it never saw) one step ahead, fed the true values; the picture
 `step55_rnn.png` shows prediction against truth.
 """
+
 import os
 import time
 from pathlib import Path
@@ -77,9 +78,11 @@ def train(model, epochs=EPOCHS, log=print):
                     before = graph_size(loss)
                 loss.unchain_backward()
                 if epoch == 1 and count == BPTT:
-                    log(f"the first window's graph: {before} functions behind the loss; after "
+                    log(
+                        f"the first window's graph: {before} functions behind the loss; after "
                         f"unchain_backward {graph_size(loss)} (the loss's own) and "
-                        f"{graph_size(model.rnn.h)} behind the state h")
+                        f"{graph_size(model.rnn.h)} behind the state h"
+                    )
                     cut = (before, graph_size(loss), graph_size(model.rnn.h))
                 loss = 0
         losses.append(total / count)
@@ -129,8 +132,12 @@ if __name__ == "__main__":
     print(f"on the clean cosine (never seen): one-step-ahead mean squared error {test_mse:.4f}")
 
     png = OUT / "step55_rnn.png"
-    if plot(png, test.label.ravel(), {f"RNN({HIDDEN}) prediction": pred},
-            f"RNN({HIDDEN}), {EPOCHS} epochs of truncated BPTT, test MSE {test_mse:.4f}"):
+    if plot(
+        png,
+        test.label.ravel(),
+        {f"RNN({HIDDEN}) prediction": pred},
+        f"RNN({HIDDEN}), {EPOCHS} epochs of truncated BPTT, test MSE {test_mse:.4f}",
+    ):
         print(f"prediction against truth: {png}")
     else:
         print("matplotlib is not installed, so no picture (pip install matplotlib to get one)")

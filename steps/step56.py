@@ -16,6 +16,7 @@ model of step 55 changes in one line; both are trained the same way and predict 
 cosine one step ahead. The LSTM's prediction and both loss curves go to
 `step56_lstm.png` and `step56_loss.png`.
 """
+
 import os
 import time
 from pathlib import Path
@@ -74,18 +75,26 @@ for name, make in (("RNN", SimpleRNN), ("LSTM", BetterRNN)):
     pred = predict(model, test.data)
     test_mse = float(np.mean((pred - test.label.ravel()) ** 2))
     results[name] = losses, pred, test_mse
-    print(f"{name}({HIDDEN}): {model.count_params()} parameters; training MSE by epoch "
-          + ", ".join(f"{e}: {losses[e - 1]:.4f}" for e in (1, 10, 20, EPOCHS))
-          + f" ({seconds:.2f} s); test MSE one step ahead {test_mse:.4f}")
+    print(
+        f"{name}({HIDDEN}): {model.count_params()} parameters; training MSE by epoch "
+        + ", ".join(f"{e}: {losses[e - 1]:.4f}" for e in (1, 10, 20, EPOCHS))
+        + f" ({seconds:.2f} s); test MSE one step ahead {test_mse:.4f}"
+    )
 
 png = OUT / "step56_lstm.png"
 loss_png = OUT / "step56_loss.png"
 lstm_losses, lstm_pred, lstm_mse = results["LSTM"]
-if plot(png, test.label.ravel(), {f"LSTM({HIDDEN}) prediction": lstm_pred},
-        f"LSTM({HIDDEN}), {EPOCHS} epochs of truncated BPTT, test MSE {lstm_mse:.4f}"):
+if plot(
+    png,
+    test.label.ravel(),
+    {f"LSTM({HIDDEN}) prediction": lstm_pred},
+    f"LSTM({HIDDEN}), {EPOCHS} epochs of truncated BPTT, test MSE {lstm_mse:.4f}",
+):
     from dezero_lite.progress import save_loss_curve
-    save_loss_curve(lstm_losses, loss_png, title="training MSE per epoch; loss = LSTM",
-                    RNN=results["RNN"][0])
+
+    save_loss_curve(
+        lstm_losses, loss_png, title="training MSE per epoch; loss = LSTM", RNN=results["RNN"][0]
+    )
     print(f"prediction against truth: {png}; loss curves: {loss_png}")
 else:
     print("matplotlib is not installed, so no picture (pip install matplotlib to get one)")

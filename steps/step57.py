@@ -14,6 +14,7 @@ to the bigram frequencies counted from the text, and the loss to their condition
 entropy, the lowest any model that sees one character can reach. Then it writes a
 line by sampling.
 """
+
 import time
 
 import numpy as np
@@ -23,8 +24,10 @@ import dezero_lite.functions as F
 import dezero_lite.layers as L
 from dezero_lite.optimizers import Adam
 
-TEXT = ("the cat sat on the mat. the dog sat on the log. "
-        "a cat and a dog met on the mat and sat on the log. ") * 4
+TEXT = (
+    "the cat sat on the mat. the dog sat on the log. "
+    "a cat and a dog met on the mat and sat on the log. "
+) * 4
 
 chars = sorted(set(TEXT))
 V = len(chars)
@@ -42,8 +45,10 @@ F.sum(y).backward()
 uses = np.bincount(sample.ravel(), minlength=V)
 summed = bool(np.array_equal(emb.W.grad.data, np.repeat(uses[:, None], 4, axis=1)))
 print(f"ids {sample.tolist()} -> shape {y.shape}; equal to one-hot @ W: {same}")
-print(f"d sum(y) / dW: each row holds the number of times its id was used "
-      f"({', '.join(f'{chars[j]!r} {uses[j]}' for j in np.flatnonzero(uses))}): {summed}")
+print(
+    f"d sum(y) / dW: each row holds the number of times its id was used "
+    f"({', '.join(f'{chars[j]!r} {uses[j]}' for j in np.flatnonzero(uses))}): {summed}"
+)
 
 # The bigram model.
 counts = np.zeros((V, V))
@@ -67,13 +72,20 @@ seconds = time.perf_counter() - start
 with dz.no_grad():
     learned = F.softmax(model(np.arange(V))).data
 gap = float(np.abs(learned - p_next).max())
-print(f"EmbedID({V}, {V}) as a bigram model: loss {losses[0]:.3f} -> {losses[-1]:.3f} in 300 "
-      f"steps ({seconds:.2f} s); the counts' conditional entropy {entropy:.3f}; largest gap "
-      f"between learned and counted next-character probabilities {gap:.3f}")
+print(
+    f"EmbedID({V}, {V}) as a bigram model: loss {losses[0]:.3f} -> {losses[-1]:.3f} in 300 "
+    f"steps ({seconds:.2f} s); the counts' conditional entropy {entropy:.3f}; largest gap "
+    f"between learned and counted next-character probabilities {gap:.3f}"
+)
 t = chars.index("t")
 top = np.argsort(-learned[t])[:3]
-print("after 't' it expects: " + ", ".join(f"{chars[j]!r} {learned[t, j]:.2f}" for j in top)
-      + "  (counted: " + ", ".join(f"{chars[j]!r} {p_next[t, j]:.2f}" for j in top) + ")")
+print(
+    "after 't' it expects: "
+    + ", ".join(f"{chars[j]!r} {learned[t, j]:.2f}" for j in top)
+    + "  (counted: "
+    + ", ".join(f"{chars[j]!r} {p_next[t, j]:.2f}" for j in top)
+    + ")"
+)
 
 rng = np.random.default_rng(1)
 line = [chars.index("t")]

@@ -3,6 +3,7 @@
 Chromium started with --remote-debugging-pipe reads JSON commands, each ending in a NUL
 byte, from file descriptor 3 and writes replies and events to descriptor 4.
 """
+
 import base64
 import contextlib
 import json
@@ -12,9 +13,16 @@ import subprocess
 import tempfile
 import time
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--remote-debugging-pipe"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--remote-debugging-pipe",
+]
 INSTALL = "sudo apt-get install chromium  (Debian/Ubuntu; CI's .ci/run installs it)"
 
 
@@ -34,11 +42,19 @@ class Browser:
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
         self.proc = subprocess.Popen(
-            [executable, *FLAGS, "--user-data-dir=" + self.profile,
-             f"--window-size={width},{height}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,
+            [
+                executable,
+                *FLAGS,
+                "--user-data-dir=" + self.profile,
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
             pass_fds=(to_browser_r, from_browser_w, 3, 4),
-            preexec_fn=lambda: (os.dup2(to_browser_r, 3), os.dup2(from_browser_w, 4)))
+            preexec_fn=lambda: (os.dup2(to_browser_r, 3), os.dup2(from_browser_w, 4)),
+        )
         os.close(to_browser_r)
         os.close(from_browser_w)
         self._buffer = b""
@@ -47,8 +63,9 @@ class Browser:
         self.session = None
         targets = self.call("Target.getTargets")["targetInfos"]
         page = next(t for t in targets if t["type"] == "page")
-        self.session = self.call("Target.attachToTarget", targetId=page["targetId"],
-                                 flatten=True)["sessionId"]
+        self.session = self.call("Target.attachToTarget", targetId=page["targetId"], flatten=True)[
+            "sessionId"
+        ]
 
     def _send(self, message):
         os.write(self._to_browser, json.dumps(message).encode() + b"\0")
@@ -95,18 +112,27 @@ class Browser:
 
     def key(self, key, code, keycode):
         for kind in ("keyDown", "keyUp"):
-            self.call("Input.dispatchKeyEvent", type=kind, key=key, code=code,
-                      windowsVirtualKeyCode=keycode)
+            self.call(
+                "Input.dispatchKeyEvent",
+                type=kind,
+                key=key,
+                code=code,
+                windowsVirtualKeyCode=keycode,
+            )
 
     def screenshot(self):
         return base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
 
     def errors(self):
         """JavaScript exceptions and console errors seen so far."""
-        return [e for e in self.events
-                if e.get("method") == "Runtime.exceptionThrown"
-                or (e.get("method") == "Runtime.consoleAPICalled"
-                    and e["params"].get("type") == "error")]
+        return [
+            e
+            for e in self.events
+            if e.get("method") == "Runtime.exceptionThrown"
+            or (
+                e.get("method") == "Runtime.consoleAPICalled" and e["params"].get("type") == "error"
+            )
+        ]
 
     def close(self):
         with contextlib.suppress(Exception):

@@ -1,4 +1,5 @@
 """The backward pass as an animation: frames, captions, HTML, GIF, and the page in a real browser."""
+
 import io
 import os
 import re
@@ -76,7 +77,10 @@ def test_frames_show_the_seed_then_one_function_at_a_time():
     assert order == ["Add", "Mul", "Mul", "Tanh"]  # the order the loop takes them
     # x gets t = tanh(x) from tanh(x) * x, then w = 2 from x * w, then the Tanh term: the sum shows
     t = np.tanh(0.5)
-    shown = [next((label for label in labels(text).values() if label.startswith("x\n")), None) for text in frames]
+    shown = [
+        next((label for label in labels(text).values() if label.startswith("x\n")), None)
+        for text in frames
+    ]
     grads = [float(s.split("grad: ")[1]) if "grad: " in s else None for s in shown]
     expected = [None, None, t, t + 2.0, t + 2.0 + 0.5 * (1 - t * t)]
     for a, b in zip(grads, expected, strict=True):
@@ -138,7 +142,14 @@ def test_html_is_one_self_contained_page(tmp_path):
     assert page.count("<svg") == 5 and page.count('class="frame"') == 5
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)  # nothing loaded from outside
     assert "http://" not in page.replace("http://www.w3.org/", "") and "https://" not in page
-    for control in ('id="prev"', 'id="next"', 'id="play"', 'id="slider"', "ArrowRight", "ArrowLeft"):
+    for control in (
+        'id="prev"',
+        'id="next"',
+        'id="play"',
+        'id="slider"',
+        "ArrowRight",
+        "ArrowLeft",
+    ):
         assert control in page
     sizes = re.findall(r'<svg width="(\w+)" height="(\w+)"', page)
     assert len(set(sizes)) == 1  # every frame laid out the same, so nothing jumps
@@ -163,6 +174,7 @@ def test_gif_and_png_frames(tmp_path):
 def test_without_dot_the_frames_are_written_as_text(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     from dezero_lite.graph import GraphvizNotFoundError
+
     x, w, y = build()
     with pytest.raises(GraphvizNotFoundError, match="5 frames was written to"):
         animate_backward(y, to_file=tmp_path / "b.html")
@@ -172,9 +184,11 @@ def test_without_dot_the_frames_are_written_as_text(tmp_path, monkeypatch):
 
 # In a real browser
 
+
 def blankness(png_bytes):
     """(share of non-white pixels, number of distinct colours) of a screenshot."""
     from PIL import Image
+
     img = np.asarray(Image.open(io.BytesIO(png_bytes)).convert("RGB"))
     return (img.min(axis=2) < 250).mean(), len(np.unique(img.reshape(-1, 3), axis=0))
 
@@ -183,6 +197,7 @@ def blankness(png_bytes):
 def test_the_page_in_headless_chromium(tmp_path):
     pytest.importorskip("PIL.Image")
     from browser import INSTALL, Browser, find_chromium
+
     executable = find_chromium()
     if executable is None:
         if os.environ.get("CI"):  # CI installs Chromium (.ci/run): missing there is a failure
@@ -198,13 +213,17 @@ def test_the_page_in_headless_chromium(tmp_path):
         for _ in range(4):
             browser.key("ArrowRight", "ArrowRight", 39)
         assert browser.evaluate("document.body.dataset.frame") == "4"
-        assert browser.evaluate("document.getElementById('caption').textContent").startswith("4/4 Tanh")
+        assert browser.evaluate("document.getElementById('caption').textContent").startswith(
+            "4/4 Tanh"
+        )
         last = browser.screenshot()
         browser.key("ArrowLeft", "ArrowLeft", 37)
         assert browser.evaluate("document.body.dataset.frame") == "3"
         browser.evaluate("document.getElementById('prev').click()")
-        browser.evaluate("var s = document.getElementById('slider'); s.value = 4;"
-                         "s.dispatchEvent(new Event('input'))")
+        browser.evaluate(
+            "var s = document.getElementById('slider'); s.value = 4;"
+            "s.dispatchEvent(new Event('input'))"
+        )
         assert browser.evaluate("document.body.dataset.frame") == "4"
         browser.evaluate("document.getElementById('zoom').click()")
         assert browser.evaluate("document.getElementById('frames').className") == "natural"
@@ -230,6 +249,7 @@ def test_a_notebook_shows_the_player():
 def test_options_of_get_dot_graph_apply_to_frames():
     from dezero_lite.graph import record_layers
     from dezero_lite.models import MLP
+
     model = MLP((3, 1))
     with record_layers(model):
         y = F.sum(model(dz.Variable(np.ones((2, 2)), name="x")))
@@ -237,6 +257,9 @@ def test_options_of_get_dot_graph_apply_to_frames():
     first, last = parse_dot(frames[0]), parse_dot(frames[-1])
     assert "legend" in first[0] and "legend" in last[0]
     assert sorted(info["label"] for info in last[2]["clusters"].values()) == ["l0", "l1"]
-    coloured = [a for n, a in last[0].items() if n.startswith("v") and a["fillcolor"] not in
-                ("#ffd8a8", "#b2f2bb", "#fff4e6")]
+    coloured = [
+        a
+        for n, a in last[0].items()
+        if n.startswith("v") and a["fillcolor"] not in ("#ffd8a8", "#b2f2bb", "#fff4e6")
+    ]
     assert len(coloured) == sum(1 for n in last[0] if n.startswith("v"))  # every one has a grad

@@ -2,6 +2,7 @@
 
 Values and gradients of F.batch_norm against a channel-by-channel reference are
 rows of the op table in test_functions.py."""
+
 import numpy as np
 import pytest
 
@@ -32,8 +33,12 @@ def test_test_mode_uses_the_running_statistics_and_leaves_them_alone():
     mean, var = np.array([0.3, -0.4]), np.array([1.5, 0.2])
     with dz.test_mode():
         y = F.batch_norm(x, gamma, beta, mean, var)
-    expected = (gamma[None, :, None, None] * (x - mean[None, :, None, None])
-                / np.sqrt(var[None, :, None, None] + 2e-5) + beta[None, :, None, None])
+    expected = (
+        gamma[None, :, None, None]
+        * (x - mean[None, :, None, None])
+        / np.sqrt(var[None, :, None, None] + 2e-5)
+        + beta[None, :, None, None]
+    )
     assert np.allclose(y.data, expected)
     assert np.array_equal(mean, [0.3, -0.4]) and np.array_equal(var, [1.5, 0.2])
 
@@ -76,7 +81,9 @@ def test_bad_input_is_a_clear_error():
 
 def test_the_class_is_dezero_s_and_the_misspelling_is_an_alias():
     mean, var = np.zeros(2), np.ones(2)
-    y = F.BatchNorm(mean, var, 0.9, 2e-5)(np.array([[1.0, 2.0], [3.0, 6.0]]), np.ones(2), np.zeros(2))
+    y = F.BatchNorm(mean, var, 0.9, 2e-5)(
+        np.array([[1.0, 2.0], [3.0, 6.0]]), np.ones(2), np.zeros(2)
+    )
     assert np.allclose(y.data, [[-1, -1], [1, 1]], atol=1e-4)
     assert F.batch_nrom is F.batch_norm
 
@@ -97,7 +104,8 @@ def test_the_layer_makes_its_parameters_at_the_first_call():
     y = bn(rng.standard_normal((5, 3, 4, 4)).astype(np.float32))
     assert y.shape == (5, 3, 4, 4) and y.dtype == np.float32
     assert [(n, p.shape, p.dtype) for n, p in bn.named_params()] == [
-        (n, (3,), np.float32) for n in ("avg_mean", "avg_var", "gamma", "beta")]
+        (n, (3,), np.float32) for n in ("avg_mean", "avg_var", "gamma", "beta")
+    ]
     assert np.allclose(bn.gamma.data, 1) and np.allclose(bn.beta.data, 0)
 
 
@@ -107,7 +115,14 @@ def test_running_statistics_are_saved_and_loaded_with_the_weights(tmp_path):
     for _ in range(3):
         model(rng.standard_normal((10, 2)) * 2 + 1)
     with np.load(_saved(model, tmp_path / "w.npz")) as npz:
-        assert set(npz.files) == {"fc/W", "fc/b", "bn/avg_mean", "bn/avg_var", "bn/gamma", "bn/beta"}
+        assert set(npz.files) == {
+            "fc/W",
+            "fc/b",
+            "bn/avg_mean",
+            "bn/avg_var",
+            "bn/gamma",
+            "bn/beta",
+        }
         assert np.array_equal(npz["bn/avg_var"], model.bn.avg_var.data)
     x = rng.standard_normal((2, 2))
     with dz.test_mode():
@@ -133,7 +148,9 @@ def test_optimizers_train_gamma_and_beta_but_not_the_running_statistics():
     loss.backward()
     SGD(lr=0.1).setup(model).update()
     assert model.bn.avg_mean.grad is None and model.bn.avg_var.grad is None
-    assert np.array_equal(model.bn.avg_mean.data, mean) and np.array_equal(model.bn.avg_var.data, var)
+    assert np.array_equal(model.bn.avg_mean.data, mean) and np.array_equal(
+        model.bn.avg_var.data, var
+    )
     assert not np.allclose(model.bn.gamma.data, gamma)
 
 

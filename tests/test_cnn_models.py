@@ -1,5 +1,6 @@
 """VGG16, ResNet and SqueezeNet: output shapes, DeZero's layer names and weight layouts,
 weight files that round-trip, and pretrained downloads (with the network blocked)."""
+
 import io
 import urllib.error
 import urllib.request
@@ -56,6 +57,7 @@ def test_vgg16_on_a_224x224_image():
 
 def test_vgg16_preprocess_gives_bgr_minus_the_mean_channels_first():
     from PIL import Image  # Pillow comes with matplotlib, which the tests install
+
     rgb = np.zeros((2, 3, 3), np.uint8)
     rgb[..., 0], rgb[..., 1], rgb[..., 2] = 10, 20, 30
     x = VGG16.preprocess(Image.fromarray(rgb), size=None)
@@ -64,15 +66,28 @@ def test_vgg16_preprocess_gives_bgr_minus_the_mean_channels_first():
     gray = Image.fromarray(np.full((50, 40), 128, np.uint8))  # any mode is turned into RGB
     x = VGG16.preprocess(gray)
     assert x.shape == (3, 224, 224)
-    np.testing.assert_allclose(x[:, 100, 100], 128 - np.array([103.939, 116.779, 123.68]), rtol=1e-5)
+    np.testing.assert_allclose(
+        x[:, 100, 100], 128 - np.array([103.939, 116.779, 123.68]), rtol=1e-5
+    )
 
 
 def test_resnet_stages_have_dezeros_names_and_depths():
-    for cls, depths in ((ResNet50, (3, 4, 6, 3)), (ResNet101, (3, 4, 23, 3)), (ResNet152, (3, 8, 36, 3))):
+    for cls, depths in (
+        (ResNet50, (3, 4, 6, 3)),
+        (ResNet101, (3, 4, 23, 3)),
+        (ResNet152, (3, 8, 36, 3)),
+    ):
         model = cls()  # weights are made at the first call: building costs nothing
         assert [len(getattr(model, f"res{i}")._forward) for i in range(2, 6)] == list(depths)
     names = [n for n, _ in ResNet50().named_params()]
-    assert names[:6] == ["conv1/W", "conv1/b", "bn1/avg_mean", "bn1/avg_var", "bn1/gamma", "bn1/beta"]
+    assert names[:6] == [
+        "conv1/W",
+        "conv1/b",
+        "bn1/avg_mean",
+        "bn1/avg_var",
+        "bn1/gamma",
+        "bn1/beta",
+    ]
     assert "res2/a/conv4/W" in names and "res2/b2/conv3/W" in names and "res5/b2/bn3/beta" in names
     assert names[-2:] == ["fc6/W", "fc6/b"]
     assert not any(n.endswith("conv1/b") and n != "conv1/b" for n in names)  # bottlenecks: nobias
@@ -89,7 +104,9 @@ def test_resnet50_on_a_224x224_image():
     assert s["conv1/W"] == (64, 3, 7, 7) and s["res2/a/conv1/W"] == (64, 64, 1, 1)
     assert s["res3/a/conv2/W"] == (128, 128, 3, 3) and s["res5/a/conv4/W"] == (2048, 1024, 1, 1)
     assert s["res4/b5/bn2/gamma"] == (256,) and s["fc6/W"] == (2048, 1000)
-    assert model.count_params() == 25_610_216  # the published ResNet-50, plus BatchNorm's running stats
+    assert (
+        model.count_params() == 25_610_216
+    )  # the published ResNet-50, plus BatchNorm's running stats
 
 
 @pytest.mark.slow
@@ -150,14 +167,21 @@ def _block_network(monkeypatch, calls):
     def no_network(url, *args, **kwargs):
         calls.append(getattr(url, "full_url", url))
         raise urllib.error.URLError("network blocked by the test")
+
     monkeypatch.setattr(urllib.request, "urlopen", no_network)
 
 
-@pytest.mark.parametrize("make, file_name", [(lambda: VGG16(pretrained=True), "vgg16.npz"),
-                                             (lambda: ResNet50(pretrained=True), "resnet50.npz"),
-                                             (lambda: ResNet152(pretrained=True), "resnet152.npz")])
+@pytest.mark.parametrize(
+    "make, file_name",
+    [
+        (lambda: VGG16(pretrained=True), "vgg16.npz"),
+        (lambda: ResNet50(pretrained=True), "resnet50.npz"),
+        (lambda: ResNet152(pretrained=True), "resnet152.npz"),
+    ],
+)
 def test_pretrained_offline_names_the_url_and_the_folder_and_leaves_no_file(
-        make, file_name, tmp_path, monkeypatch):
+    make, file_name, tmp_path, monkeypatch
+):
     monkeypatch.setenv("DEZERO_LITE_CACHE", str(tmp_path))
     calls = []
     _block_network(monkeypatch, calls)
@@ -183,6 +207,7 @@ def test_pretrained_weights_are_downloaded_once_then_read_from_the_cache(tmp_pat
     def serve(url, *args, **kwargs):
         calls.append(url)
         return Response(payload)
+
     monkeypatch.setattr(urllib.request, "urlopen", serve)
     url = "https://example.org/weights/tiny.npz"
     for _ in range(2):

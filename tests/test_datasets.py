@@ -9,8 +9,17 @@ import pytest
 
 from dezero_lite import datasets, transforms
 from dezero_lite.dataloaders import DataLoader, SeqDataLoader
-from dezero_lite.datasets import (MNIST, Dataset, Digits, LinearRegressionData, LogicGate,
-                                  LogisticRegressionData, SinCurve, Spiral, load_idx)
+from dezero_lite.datasets import (
+    MNIST,
+    Dataset,
+    Digits,
+    LinearRegressionData,
+    LogicGate,
+    LogisticRegressionData,
+    SinCurve,
+    Spiral,
+    load_idx,
+)
 
 
 class Squares(Dataset):
@@ -65,8 +74,10 @@ def test_sincurve_predicts_the_next_value():
     assert np.allclose(test.data[:, 0], np.cos(np.linspace(0, 2 * np.pi, 1000)[:-1]))
 
 
-@pytest.mark.parametrize("gate, table", [
-    ("and", [0, 0, 0, 1]), ("or", [0, 1, 1, 1]), ("nand", [1, 1, 1, 0]), ("XOR", [0, 1, 1, 0])])
+@pytest.mark.parametrize(
+    "gate, table",
+    [("and", [0, 0, 0, 1]), ("or", [0, 1, 1, 1]), ("nand", [1, 1, 1, 0]), ("XOR", [0, 1, 1, 0])],
+)
 def test_logic_gates(gate, table):
     ds = LogicGate(gate)
     assert ds.data.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
@@ -116,13 +127,16 @@ def write_idx(path, array, code=0x08):
         f.write(raw)
 
 
-@pytest.mark.parametrize("code, values", [
-    (0x08, np.arange(24).reshape(2, 3, 4) * 10),
-    (0x09, np.array([-3, 0, 5])),
-    (0x0C, np.array([[70000, -1], [2, 3]])),
-    (0x0D, np.array([1.5, -2.25])),
-    (0x0E, np.array([[np.pi]])),
-])
+@pytest.mark.parametrize(
+    "code, values",
+    [
+        (0x08, np.arange(24).reshape(2, 3, 4) * 10),
+        (0x09, np.array([-3, 0, 5])),
+        (0x0C, np.array([[70000, -1], [2, 3]])),
+        (0x0D, np.array([1.5, -2.25])),
+        (0x0E, np.array([[np.pi]])),
+    ],
+)
 def test_load_idx_reads_gzipped_and_plain_files(tmp_path, code, values):
     for name in ("a.idx.gz", "a.idx"):
         write_idx(tmp_path / name, values, code)
@@ -230,7 +244,7 @@ def test_dataloader_reshuffles_each_epoch_and_keeps_pairs():
     for _ in range(3):
         xs, ts = zip(*loader, strict=True)
         x, t = np.concatenate(xs).ravel(), np.concatenate(ts)
-        assert np.array_equal(x ** 2, t)
+        assert np.array_equal(x**2, t)
         assert sorted(x.tolist()) == list(range(10))
         orders.append(x.tolist())
     assert orders[0] != orders[1] and orders[1] != orders[2]  # seed 0: every epoch differs
@@ -256,9 +270,12 @@ def test_dataloader_loop_left_early_starts_fresh_and_next_reset_work():
 
 
 def test_dataloader_applies_transforms():
-    ds = Squares(transform=transforms.Compose([transforms.Flatten(), transforms.AsType(np.float32),
-                                               transforms.Normalize(1.0, 2.0)]),
-                 target_transform=transforms.ToInt())
+    ds = Squares(
+        transform=transforms.Compose(
+            [transforms.Flatten(), transforms.AsType(np.float32), transforms.Normalize(1.0, 2.0)]
+        ),
+        target_transform=transforms.ToInt(),
+    )
     x, t = next(iter(DataLoader(ds, batch_size=10, shuffle=False)))
     assert x.dtype == np.float32 and x.shape == (10, 1)
     assert np.allclose(x.ravel(), (np.arange(10) - 1.0) / 2.0)
@@ -292,7 +309,7 @@ def test_data_loader_uses_an_overridden_getitem_and_list_labels():
     class Doubled(Dataset):
         def prepare(self):
             self.data = np.arange(4.0).reshape(4, 1)
-            self.label = [0, 1, 0, 1]   # a list, not an array
+            self.label = [0, 1, 0, 1]  # a list, not an array
 
         def __getitem__(self, i):
             x, t = super().__getitem__(i)

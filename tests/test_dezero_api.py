@@ -1,4 +1,5 @@
 """DeZero's public API under DeZero's module paths, and running the book's code unchanged."""
+
 import importlib
 import importlib.util
 import io
@@ -64,7 +65,9 @@ def test_every_public_name_of_dezero_exists_under_the_same_module_path(module):
     try:
         mod = importlib.import_module(path)
     except ModuleNotFoundError as e:
-        pytest.fail(f"{path} is missing ({e}); DeZero's dezero.{module} has: {DEZERO_NAMES[module]}")
+        pytest.fail(
+            f"{path} is missing ({e}); DeZero's dezero.{module} has: {DEZERO_NAMES[module]}"
+        )
     missing = [n for n in DEZERO_NAMES[module].split() if not hasattr(mod, n)]
     assert not missing, f"{path} lacks {len(missing)} of DeZero's names: {', '.join(missing)}"
 
@@ -72,8 +75,10 @@ def test_every_public_name_of_dezero_exists_under_the_same_module_path(module):
 def test_the_one_core_is_also_core_simple():
     import dezero_lite.core_simple as simple
     from dezero_lite import core
+
     assert simple is core and dz.is_simple_core is False
     from dezero_lite.core_simple import Variable
+
     assert Variable is dz.Variable
     assert core.add is F.add and core.Pow is F.Pow and core.setup_variable is dz.setup_variable
     assert isinstance(np.ones(2), core.array_types)
@@ -93,8 +98,16 @@ def test_setup_variable_binds_the_operators_again():
         dz.Variable.__mul__ = mul
 
 
-@pytest.mark.parametrize("axis, shape", [
-    (None, [1, 1, 1]), (1, [2, 1, 4]), ((0, 2), [1, 3, 1]), (-1, [2, 3, 1]), (np.int64(0), [1, 3, 4])])
+@pytest.mark.parametrize(
+    "axis, shape",
+    [
+        (None, [1, 1, 1]),
+        (1, [2, 1, 4]),
+        ((0, 2), [1, 3, 1]),
+        (-1, [2, 3, 1]),
+        (np.int64(0), [1, 3, 4]),
+    ],
+)
 def test_max_backward_shape_keeps_the_reduced_axes_as_one(axis, shape):
     x = np.zeros((2, 3, 4))
     assert utils.max_backward_shape(x, axis) == shape
@@ -117,7 +130,7 @@ def test_pil_available_says_whether_pillow_is_installed():
     assert dataloaders.pil_available is (importlib.util.find_spec("PIL") is not None)
 
 
-BOOK_SCRIPT = '''
+BOOK_SCRIPT = """
 import sys
 import numpy as np
 import dezero
@@ -172,17 +185,23 @@ print("loss", round(losses[0], 3), round(losses[-1], 3))
 print("same", dezero is dezero_lite, F is dezero_lite.functions, L is dezero_lite.layers,
       MLP is dezero_lite.models.MLP, sys.modules["dezero.models"] is dezero_lite.models)
 print("argv", sys.argv[1:], __name__)
-'''
+"""
 
 
 def run_as_dezero(tmp_path, *args, env=None):
     import os
+
     script = tmp_path / "book_step.py"
     if not script.exists():
         script.write_text(BOOK_SCRIPT)
-    return subprocess.run([sys.executable, "-m", "dezero_lite.as_dezero", *args],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, **(env or {})))
+    return subprocess.run(
+        [sys.executable, "-m", "dezero_lite.as_dezero", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, **(env or {})),
+    )
 
 
 def test_a_script_written_for_dezero_runs_unchanged(tmp_path):
@@ -220,7 +239,7 @@ def test_a_real_dezero_is_never_shadowed_unless_asked(tmp_path):
 
 
 def test_install_from_python_gives_the_same_modules_and_uninstall_undoes_it():
-    code = textwrap.dedent('''
+    code = textwrap.dedent("""
         import sys, warnings
         import dezero_lite
         dezero_lite.as_dezero.install()  # found without importing the submodule first
@@ -245,7 +264,7 @@ def test_install_from_python_gives_the_same_modules_and_uninstall_undoes_it():
             import dezero
         except ModuleNotFoundError:
             print("ok")
-    ''')
+    """)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr
 
@@ -254,7 +273,7 @@ def test_install_refuses_to_hide_a_real_dezero_and_warns_when_forced(tmp_path):
     real = tmp_path / "dezero"
     real.mkdir()
     (real / "__init__.py").write_text("WHO = 'the real one'\n")
-    code = textwrap.dedent('''
+    code = textwrap.dedent("""
         import sys, warnings
         import dezero
         assert dezero.WHO == "the real one"
@@ -271,7 +290,8 @@ def test_install_refuses_to_hide_a_real_dezero_and_warns_when_forced(tmp_path):
         import dezero
         assert dezero is dezero_lite
         print("ok")
-    ''')
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+    """)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr

@@ -1,4 +1,5 @@
 """Downloads against a local server on 127.0.0.1: checked, complete, atomic, with a deadline."""
+
 import contextlib
 import gzip
 import hashlib
@@ -23,7 +24,7 @@ PORTAL = b"<!DOCTYPE html><html><body>Please log in to the hotel Wi-Fi</body></h
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    routes = {}   # path -> function(handler)
+    routes = {}  # path -> function(handler)
     hits = []
 
     def do_GET(self):
@@ -89,6 +90,7 @@ def test_a_page_that_fails_the_check_is_never_cached(server, tmp_path):
     def not_html(path):
         if Path(path).read_bytes()[:15].lower().startswith(b"<!doctype html"):
             raise ValueError("an HTML page, not the data")
+
     with pytest.raises(DownloadError, match="an HTML page, not the data"):
         get_file(server + "/data.bin", check=not_html)
     assert cache_files(tmp_path) == []
@@ -110,13 +112,13 @@ def test_a_server_that_trickles_runs_into_the_deadline(server, tmp_path):
         for _ in range(1000):
             h.wfile.write(b"x")
             h.wfile.flush()
-            time.sleep(0.05)   # each read is quick: only an overall deadline stops this
+            time.sleep(0.05)  # each read is quick: only an overall deadline stops this
 
     Handler.routes["/slow"] = trickle
     start = time.monotonic()
     with pytest.raises(DownloadError, match="longer than the deadline of 0.5 s"):
         get_file(server + "/slow", timeout=5, deadline=0.5)
-    assert time.monotonic() - start < 10   # 1000 bytes would take 50 s
+    assert time.monotonic() - start < 10  # 1000 bytes would take 50 s
     assert cache_files(tmp_path) == []
 
 
@@ -160,8 +162,11 @@ def test_mnist_replaces_a_cached_login_page_with_the_real_file(server, tmp_path,
         Handler.routes[f"/mnist/{name}"] = lambda h, body=body: h.send_body(body)
     monkeypatch.setattr(datasets, "MNIST_URLS", [server + "/down/", server + "/mnist/"])
     Handler.routes.update({f"/down/{name}": lambda h: h.send_error(503) for name in files})
-    monkeypatch.setattr(datasets, "MNIST_FILES", {
-        name: (hashlib.md5(body).hexdigest(), shape) for name, (body, shape) in files.items()})
+    monkeypatch.setattr(
+        datasets,
+        "MNIST_FILES",
+        {name: (hashlib.md5(body).hexdigest(), shape) for name, (body, shape) in files.items()},
+    )
     (tmp_path / "cache" / "mnist").mkdir(parents=True)
     (tmp_path / "cache" / "mnist" / "t10k-images-idx3-ubyte.gz").write_bytes(PORTAL)
     test = datasets.MNIST(train=False)
@@ -193,7 +198,9 @@ def test_load_idx_refuses_a_decompression_bomb_without_unpacking_it(tmp_path):
 def test_load_idx_checks_the_declared_size_before_reading(tmp_path, shape):
     # np.prod of the first shape overflows int64 to 0; Python integers do not
     path = tmp_path / "huge.idx.gz"
-    path.write_bytes(gzip.compress(bytes([0, 0, 0x08, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)))
+    path.write_bytes(
+        gzip.compress(bytes([0, 0, 0x08, len(shape)]) + struct.pack(f">{len(shape)}I", *shape))
+    )
     with pytest.raises(ValueError, match=r"more than max_bytes=1073741824; refusing"):
         load_idx(path)
 
@@ -231,8 +238,10 @@ def small_cifar10(server, monkeypatch):
     monkeypatch.setattr(CIFAR10, "url", server + "/cifar-10-binary.tar.gz")
     monkeypatch.setattr(CIFAR10, "train_files", {f"data_batch_{i}.bin": 2 for i in range(1, 6)})
     monkeypatch.setattr(CIFAR10, "test_files", {"test_batch.bin": 3})
-    members = {f"cifar-10-batches-bin/data_batch_{i}.bin": cifar_records([[i], [9]], 1)
-               for i in range(1, 6)}
+    members = {
+        f"cifar-10-batches-bin/data_batch_{i}.bin": cifar_records([[i], [9]], 1)
+        for i in range(1, 6)
+    }
     members["cifar-10-batches-bin/test_batch.bin"] = cifar_records([[3], [1], [4]], 1)
     members["cifar-10-batches-bin/batches.meta.txt"] = b"airplane\n"
     body = tar_gz(members)
@@ -254,9 +263,11 @@ def test_cifar10_downloads_once_reads_the_binary_records_and_caches_arrays(small
     test = CIFAR10(train=False)
     assert test.label.tolist() == [3, 1, 4]
     assert Handler.hits == ["/cifar-10-binary.tar.gz"]  # the second set came from the cache
-    assert sorted(cache_files(tmp_path)) == ["cifar-10-binary.tar.gz",
-                                              "cifar-10-binary.tar.gz.test.npz",
-                                              "cifar-10-binary.tar.gz.train.npz"]
+    assert sorted(cache_files(tmp_path)) == [
+        "cifar-10-binary.tar.gz",
+        "cifar-10-binary.tar.gz.test.npz",
+        "cifar-10-binary.tar.gz.train.npz",
+    ]
     (tmp_path / "cache" / "cifar-10-binary.tar.gz").unlink()
     assert np.array_equal(CIFAR10(train=True).data, train.data)  # from the .npz alone
     assert CIFAR10.labels()[0] == "airplane" and len(CIFAR10.labels()) == 10
@@ -264,7 +275,9 @@ def test_cifar10_downloads_once_reads_the_binary_records_and_caches_arrays(small
 
 def test_cifar10_refuses_an_archive_of_the_wrong_shape(small_cifar10, server, monkeypatch):
     monkeypatch.setattr(CIFAR10, "train_files", {f"data_batch_{i}.bin": 10000 for i in range(1, 6)})
-    with pytest.raises(DownloadError, match=r"data_batch_1.bin holds 6146 bytes, expected 30730000"):
+    with pytest.raises(
+        DownloadError, match=r"data_batch_1.bin holds 6146 bytes, expected 30730000"
+    ):
         CIFAR10(train=True)
     Handler.routes["/cifar-10-binary.tar.gz"] = lambda h: h.send_body(PORTAL)
     with pytest.raises(DownloadError, match="not a readable tar.gz archive"):
@@ -286,8 +299,12 @@ def test_cifar100_has_fine_and_coarse_labels(server, monkeypatch, tmp_path):
     monkeypatch.setattr(CIFAR100, "url", server + "/cifar-100-binary.tar.gz")
     monkeypatch.setattr(CIFAR100, "train_files", {"train.bin": 2})
     monkeypatch.setattr(CIFAR100, "test_files", {"test.bin": 1})
-    body = tar_gz({"cifar-100-binary/train.bin": cifar_records([[19, 99], [0, 3]], 2),
-                   "cifar-100-binary/test.bin": cifar_records([[4, 0]], 2)})
+    body = tar_gz(
+        {
+            "cifar-100-binary/train.bin": cifar_records([[19, 99], [0, 3]], 2),
+            "cifar-100-binary/test.bin": cifar_records([[4, 0]], 2),
+        }
+    )
     Handler.routes["/cifar-100-binary.tar.gz"] = lambda h: h.send_body(body)
     assert CIFAR100(train=True).label.tolist() == [99, 3]
     assert CIFAR100(train=True, label_type="coarse").label.tolist() == [19, 0]
@@ -303,14 +320,18 @@ def test_cifar100_has_fine_and_coarse_labels(server, monkeypatch, tmp_path):
 def test_cifar_offline_says_the_url_and_where_to_put_the_file(tmp_path, monkeypatch):
     import urllib.error
     import urllib.request
+
     monkeypatch.setenv("DEZERO_LITE_CACHE", str(tmp_path))
 
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network in tests")
+
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     with pytest.raises(ConnectionError) as err:
         CIFAR10()
-    assert CIFAR10.url in str(err.value) and str(tmp_path / "cifar-10-binary.tar.gz") in str(err.value)
+    assert CIFAR10.url in str(err.value) and str(tmp_path / "cifar-10-binary.tar.gz") in str(
+        err.value
+    )
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,5 +1,6 @@
 """One row per exported op: forward against NumPy, backward and second derivative
 against numerical gradients (with a random upstream gradient), broadcast variants."""
+
 import inspect
 
 import numpy as np
@@ -40,8 +41,8 @@ BINARY = {
     "mul": (np.multiply, randn, randn),
     "div": (np.divide, randn, positive),
     "rdiv": (lambda a, b: b / a, positive, randn),
-    "pow": (np.power, positive, randn),      # with a Variable exponent
-    "rpow": (lambda a, b: b ** a, randn, positive),
+    "pow": (np.power, positive, randn),  # with a Variable exponent
+    "rpow": (lambda a, b: b**a, randn, positive),
 }
 
 # name: (f over Variables, inputs, NumPy reference, indices to differentiate)
@@ -52,72 +53,164 @@ for name, (ref, gen0, gen1) in BINARY.items():
         if name in ("pow", "rpow"):
             f = (lambda g: lambda a, b: g(a, dz.as_variable(b)))(f)
         CASES[f"{name}{s0}{s1}"] = (f, [gen0(*s0), gen1(*s1)], ref, (0, 1))
-CASES.update({
-    "neg": (F.neg, [randn(2, 3)], np.negative, (0,)),
-    "pow(const)": (lambda x: F.pow(x, 3), [randn(2, 3)], lambda x: x ** 3, (0,)),
-    "pow(const array)": (lambda x: F.pow(x, np.array([1.0, 2.0, 3.0])), [positive(2, 3)],
-                         lambda x: x ** np.array([1.0, 2.0, 3.0]), (0,)),
-    "square": (F.square, [randn(2, 3)], np.square, (0,)),
-    "exp": (F.exp, [randn(2, 3)], np.exp, (0,)),
-    "log": (F.log, [positive(2, 3)], np.log, (0,)),
-    "sin": (F.sin, [randn(2, 3)], np.sin, (0,)),
-    "cos": (F.cos, [randn(2, 3)], np.cos, (0,)),
-    "tanh": (F.tanh, [randn(2, 3)], np.tanh, (0,)),
-    "sigmoid": (F.sigmoid, [randn(2, 3)], lambda x: 1 / (1 + np.exp(-x)), (0,)),
-    "relu": (F.relu, [away_from_zero(2, 3)], lambda x: np.maximum(x, 0), (0,)),
-    "leaky_relu": (lambda x: F.leaky_relu(x, 0.1), [away_from_zero(2, 3)],
-                   lambda x: np.where(x > 0, x, 0.1 * x), (0,)),
-    "clip": (lambda x: F.clip(x, -0.5, 0.5), [np.array([[-1.0, -0.3, 0.2], [0.7, 0.1, -0.8]])],
-             lambda x: np.clip(x, -0.5, 0.5), (0,)),
-    "reshape": (lambda x: F.reshape(x, (3, -1)), [randn(2, 3)], lambda x: x.reshape(3, 2), (0,)),
-    "transpose": (F.transpose, [randn(2, 3)], np.transpose, (0,)),
-    "transpose(axes)": (lambda x: F.transpose(x, (1, 2, 0)), [randn(2, 3, 4)],
-                        lambda x: x.transpose(1, 2, 0), (0,)),
-    "get_item": (lambda x: F.get_item(x, (slice(None), 1)), [randn(2, 3)], lambda x: x[:, 1], (0,)),
-    "get_item(fancy)": (lambda x: F.get_item(x, np.array([0, 2, 0])), [randn(3, 2)],
-                        lambda x: x[[0, 2, 0]], (0,)),
-    "expand_dims": (lambda x: F.expand_dims(x, 1), [randn(2, 3)], lambda x: x[:, None], (0,)),
-    "flatten": (F.flatten, [randn(2, 3, 2)], lambda x: x.reshape(2, 6), (0,)),
-    "broadcast_to": (lambda x: F.broadcast_to(x, (2, 3)), [randn(3)],
-                     lambda x: np.broadcast_to(x, (2, 3)), (0,)),
-    "sum_to": (lambda x: F.sum_to(x, (1, 3)), [randn(2, 3)], lambda x: x.sum(0, keepdims=True), (0,)),
-    "sum": (F.sum, [randn(2, 3)], np.sum, (0,)),
-    "sum(axis)": (lambda x: F.sum(x, axis=(0, 2)), [randn(2, 3, 4)], lambda x: x.sum((0, 2)), (0,)),
-    "sum(keepdims)": (lambda x: F.sum(x, axis=1, keepdims=True), [randn(2, 3)],
-                      lambda x: x.sum(1, keepdims=True), (0,)),
-    "mean": (lambda x: F.mean(x, axis=0), [randn(2, 3)], lambda x: x.mean(0), (0,)),
-    "average": (F.average, [randn(2, 3)], np.mean, (0,)),
-    "max": (lambda x: F.max(x, axis=1), [randn(2, 3)], lambda x: x.max(1), (0,)),
-    "max(all)": (F.max, [randn(2, 3)], np.max, (0,)),
-    "min": (lambda x: F.min(x, axis=0, keepdims=True), [randn(2, 3)],
-            lambda x: x.min(0, keepdims=True), (0,)),
-    "matmul": (F.matmul, [randn(2, 3), randn(3, 4)], np.matmul, (0, 1)),
-    "matmul(batched)": (F.matmul, [randn(2, 2, 3), randn(3, 4)], np.matmul, (0, 1)),
-    "matmul(1-d)": (F.matmul, [randn(3), randn(3, 4)], np.matmul, (0, 1)),
-    "matmul(vector)": (F.matmul, [randn(2, 3), randn(3)], np.matmul, (0, 1)),
-    "linear": (F.linear, [randn(2, 3), randn(3, 4), randn(4)], lambda x, W, b: x @ W + b, (0, 1, 2)),
-    "linear(nobias)": (F.linear, [randn(2, 3), randn(3, 4)], np.matmul, (0, 1)),
-    "softmax": (F.softmax, [randn(2, 3)], softmax_ref, (0,)),
-    "log_softmax": (F.log_softmax, [randn(2, 3)], lambda x: x - logsumexp(x, 1), (0,)),
-    "mean_squared_error": (F.mean_squared_error, [randn(4, 1), randn(4, 1)],
-                           lambda a, b: ((a - b) ** 2).sum() / 4, (0, 1)),
-    "softmax_cross_entropy": (lambda x: F.softmax_cross_entropy(x, LABELS), [randn(4, 3)],
-                              lambda x: -np.log(softmax_ref(x)[np.arange(4), LABELS]).mean(), (0,)),
-    "sigmoid_cross_entropy": (lambda x: F.sigmoid_cross_entropy(x, np.array([0, 1, 1, 0])),
-                              [randn(4)], lambda x: -np.mean(
-                                  np.array([0, 1, 1, 0]) * np.log(1 / (1 + np.exp(-x)))
-                                  + np.array([1, 0, 0, 1]) * np.log(1 - 1 / (1 + np.exp(-x)))), (0,)),
-    "binary_cross_entropy": (lambda p: F.binary_cross_entropy(p, np.array([0.0, 1, 1, 0])),
-                             [rng.uniform(0.1, 0.9, 4)], lambda p: -np.mean(
-                                 np.array([0, 1, 1, 0]) * np.log(p)
-                                 + np.array([1, 0, 0, 1]) * np.log(1 - p)), (0,)),
-    "accuracy": (lambda y: F.accuracy(y, np.array([1, 0, 2])),
-                 [np.array([[0.1, 0.9, 0.0], [0.3, 0.2, 0.5], [0.0, 0.1, 0.8]])],
-                 lambda y: np.mean(y.argmax(1) == np.array([1, 0, 2])), ()),
-    "dropout(test mode)": (lambda x: _in_test_mode(F.dropout, x), [randn(2, 3)], lambda x: x, (0,)),
-    "dropout(train)": (lambda x: _seeded(F.dropout, x, 0.25), [randn(20)],
-                       lambda x: _seeded(_dropout_ref, x, 0.25), (0,)),
-})
+CASES.update(
+    {
+        "neg": (F.neg, [randn(2, 3)], np.negative, (0,)),
+        "pow(const)": (lambda x: F.pow(x, 3), [randn(2, 3)], lambda x: x**3, (0,)),
+        "pow(const array)": (
+            lambda x: F.pow(x, np.array([1.0, 2.0, 3.0])),
+            [positive(2, 3)],
+            lambda x: x ** np.array([1.0, 2.0, 3.0]),
+            (0,),
+        ),
+        "square": (F.square, [randn(2, 3)], np.square, (0,)),
+        "exp": (F.exp, [randn(2, 3)], np.exp, (0,)),
+        "log": (F.log, [positive(2, 3)], np.log, (0,)),
+        "sin": (F.sin, [randn(2, 3)], np.sin, (0,)),
+        "cos": (F.cos, [randn(2, 3)], np.cos, (0,)),
+        "tanh": (F.tanh, [randn(2, 3)], np.tanh, (0,)),
+        "sigmoid": (F.sigmoid, [randn(2, 3)], lambda x: 1 / (1 + np.exp(-x)), (0,)),
+        "relu": (F.relu, [away_from_zero(2, 3)], lambda x: np.maximum(x, 0), (0,)),
+        "leaky_relu": (
+            lambda x: F.leaky_relu(x, 0.1),
+            [away_from_zero(2, 3)],
+            lambda x: np.where(x > 0, x, 0.1 * x),
+            (0,),
+        ),
+        "clip": (
+            lambda x: F.clip(x, -0.5, 0.5),
+            [np.array([[-1.0, -0.3, 0.2], [0.7, 0.1, -0.8]])],
+            lambda x: np.clip(x, -0.5, 0.5),
+            (0,),
+        ),
+        "reshape": (
+            lambda x: F.reshape(x, (3, -1)),
+            [randn(2, 3)],
+            lambda x: x.reshape(3, 2),
+            (0,),
+        ),
+        "transpose": (F.transpose, [randn(2, 3)], np.transpose, (0,)),
+        "transpose(axes)": (
+            lambda x: F.transpose(x, (1, 2, 0)),
+            [randn(2, 3, 4)],
+            lambda x: x.transpose(1, 2, 0),
+            (0,),
+        ),
+        "get_item": (
+            lambda x: F.get_item(x, (slice(None), 1)),
+            [randn(2, 3)],
+            lambda x: x[:, 1],
+            (0,),
+        ),
+        "get_item(fancy)": (
+            lambda x: F.get_item(x, np.array([0, 2, 0])),
+            [randn(3, 2)],
+            lambda x: x[[0, 2, 0]],
+            (0,),
+        ),
+        "expand_dims": (lambda x: F.expand_dims(x, 1), [randn(2, 3)], lambda x: x[:, None], (0,)),
+        "flatten": (F.flatten, [randn(2, 3, 2)], lambda x: x.reshape(2, 6), (0,)),
+        "broadcast_to": (
+            lambda x: F.broadcast_to(x, (2, 3)),
+            [randn(3)],
+            lambda x: np.broadcast_to(x, (2, 3)),
+            (0,),
+        ),
+        "sum_to": (
+            lambda x: F.sum_to(x, (1, 3)),
+            [randn(2, 3)],
+            lambda x: x.sum(0, keepdims=True),
+            (0,),
+        ),
+        "sum": (F.sum, [randn(2, 3)], np.sum, (0,)),
+        "sum(axis)": (
+            lambda x: F.sum(x, axis=(0, 2)),
+            [randn(2, 3, 4)],
+            lambda x: x.sum((0, 2)),
+            (0,),
+        ),
+        "sum(keepdims)": (
+            lambda x: F.sum(x, axis=1, keepdims=True),
+            [randn(2, 3)],
+            lambda x: x.sum(1, keepdims=True),
+            (0,),
+        ),
+        "mean": (lambda x: F.mean(x, axis=0), [randn(2, 3)], lambda x: x.mean(0), (0,)),
+        "average": (F.average, [randn(2, 3)], np.mean, (0,)),
+        "max": (lambda x: F.max(x, axis=1), [randn(2, 3)], lambda x: x.max(1), (0,)),
+        "max(all)": (F.max, [randn(2, 3)], np.max, (0,)),
+        "min": (
+            lambda x: F.min(x, axis=0, keepdims=True),
+            [randn(2, 3)],
+            lambda x: x.min(0, keepdims=True),
+            (0,),
+        ),
+        "matmul": (F.matmul, [randn(2, 3), randn(3, 4)], np.matmul, (0, 1)),
+        "matmul(batched)": (F.matmul, [randn(2, 2, 3), randn(3, 4)], np.matmul, (0, 1)),
+        "matmul(1-d)": (F.matmul, [randn(3), randn(3, 4)], np.matmul, (0, 1)),
+        "matmul(vector)": (F.matmul, [randn(2, 3), randn(3)], np.matmul, (0, 1)),
+        "linear": (
+            F.linear,
+            [randn(2, 3), randn(3, 4), randn(4)],
+            lambda x, W, b: x @ W + b,
+            (0, 1, 2),
+        ),
+        "linear(nobias)": (F.linear, [randn(2, 3), randn(3, 4)], np.matmul, (0, 1)),
+        "softmax": (F.softmax, [randn(2, 3)], softmax_ref, (0,)),
+        "log_softmax": (F.log_softmax, [randn(2, 3)], lambda x: x - logsumexp(x, 1), (0,)),
+        "mean_squared_error": (
+            F.mean_squared_error,
+            [randn(4, 1), randn(4, 1)],
+            lambda a, b: ((a - b) ** 2).sum() / 4,
+            (0, 1),
+        ),
+        "softmax_cross_entropy": (
+            lambda x: F.softmax_cross_entropy(x, LABELS),
+            [randn(4, 3)],
+            lambda x: -np.log(softmax_ref(x)[np.arange(4), LABELS]).mean(),
+            (0,),
+        ),
+        "sigmoid_cross_entropy": (
+            lambda x: F.sigmoid_cross_entropy(x, np.array([0, 1, 1, 0])),
+            [randn(4)],
+            lambda x: (
+                -np.mean(
+                    np.array([0, 1, 1, 0]) * np.log(1 / (1 + np.exp(-x)))
+                    + np.array([1, 0, 0, 1]) * np.log(1 - 1 / (1 + np.exp(-x)))
+                )
+            ),
+            (0,),
+        ),
+        "binary_cross_entropy": (
+            lambda p: F.binary_cross_entropy(p, np.array([0.0, 1, 1, 0])),
+            [rng.uniform(0.1, 0.9, 4)],
+            lambda p: (
+                -np.mean(
+                    np.array([0, 1, 1, 0]) * np.log(p) + np.array([1, 0, 0, 1]) * np.log(1 - p)
+                )
+            ),
+            (0,),
+        ),
+        "accuracy": (
+            lambda y: F.accuracy(y, np.array([1, 0, 2])),
+            [np.array([[0.1, 0.9, 0.0], [0.3, 0.2, 0.5], [0.0, 0.1, 0.8]])],
+            lambda y: np.mean(y.argmax(1) == np.array([1, 0, 2])),
+            (),
+        ),
+        "dropout(test mode)": (
+            lambda x: _in_test_mode(F.dropout, x),
+            [randn(2, 3)],
+            lambda x: x,
+            (0,),
+        ),
+        "dropout(train)": (
+            lambda x: _seeded(F.dropout, x, 0.25),
+            [randn(20)],
+            lambda x: _seeded(_dropout_ref, x, 0.25),
+            (0,),
+        ),
+    }
+)
 CASES.update(CONV_ROWS)  # convolution and pooling, against the loops in test_conv.py
 
 
@@ -158,40 +251,86 @@ def _bn_test(x, gamma, beta):
         return F.batch_norm(x, gamma, beta, BN_MEAN.copy(), BN_VAR.copy())
 
 
-CASES.update({
-    "batch_norm": (_bn_train, [randn(5, 3), randn(3), randn(3)], _bn_ref, (0, 1, 2)),
-    "batch_norm(4-d)": (_bn_train, [randn(2, 3, 2, 3), randn(3), randn(3)], _bn_ref, (0, 1, 2)),
-    "batch_norm(test mode)": (_bn_test, [randn(4, 3, 2, 2), randn(3), randn(3)],
-                              lambda x, g, b: _bn_ref(x, g, b, BN_MEAN, BN_VAR), (0, 1, 2)),
-    "batch_nrom": (lambda x, g, b: F.batch_nrom(x, g, b, np.zeros(3), np.ones(3)),
-                   [randn(4, 3), randn(3), randn(3)], _bn_ref, (0, 1, 2)),
-    "embed_id": (lambda W: F.embed_id(np.array([[0, 2], [3, 1]]), W), [randn(4, 3)],
-                 lambda W: W[np.array([[0, 2], [3, 1]])], (0,)),
-    "embed_id(repeated ids)": (lambda W: F.embed_id(np.array([2, 0, 2, 2]), W), [randn(3, 2)],
-                               lambda W: np.stack([W[2], W[0], W[2], W[2]]), (0,)),
-    "linear_simple": (F.linear_simple, [randn(2, 3), randn(3, 4), randn(4)],
-                      lambda x, W, b: x @ W + b, (0, 1, 2)),
-    "sigmoid_simple": (F.sigmoid_simple, [randn(2, 3)], lambda x: 1 / (1 + np.exp(-x)), (0,)),
-    "softmax_simple": (F.softmax_simple, [randn(2, 3)], softmax_ref, (0,)),
-    "softmax_simple(axis 0)": (lambda x: F.softmax_simple(x, axis=0), [randn(2, 3)],
-                               lambda x: softmax_ref(x, axis=0), (0,)),
-    "softmax_cross_entropy_simple": (
-        lambda x: F.softmax_cross_entropy_simple(x, LABELS), [randn(4, 3)],
-        lambda x: -np.log(softmax_ref(x)[np.arange(4), LABELS]).mean(), (0,)),
-    "mean_squared_error_simple": (F.mean_squared_error_simple, [randn(4, 1), randn(4, 1)],
-                                  lambda a, b: ((a - b) ** 2).sum() / 4, (0, 1)),
-    "concatenate": (lambda a, b: F.concatenate([a, b, a], axis=1), [randn(2, 3), randn(2, 1)],
-                    lambda a, b: np.concatenate([a, b, a], axis=1), (0, 1)),
-    "split": (lambda x: F.split(x, 3, axis=1)[1], [randn(2, 6)], lambda x: x[:, 2:4], (0,)),
-    "split(indices)": (lambda x: F.split(x, [1])[1] * F.split(x, [1])[0], [randn(3, 2)],
-                       lambda x: x[1:] * x[:1], (0,)),
-})
+CASES.update(
+    {
+        "batch_norm": (_bn_train, [randn(5, 3), randn(3), randn(3)], _bn_ref, (0, 1, 2)),
+        "batch_norm(4-d)": (_bn_train, [randn(2, 3, 2, 3), randn(3), randn(3)], _bn_ref, (0, 1, 2)),
+        "batch_norm(test mode)": (
+            _bn_test,
+            [randn(4, 3, 2, 2), randn(3), randn(3)],
+            lambda x, g, b: _bn_ref(x, g, b, BN_MEAN, BN_VAR),
+            (0, 1, 2),
+        ),
+        "batch_nrom": (
+            lambda x, g, b: F.batch_nrom(x, g, b, np.zeros(3), np.ones(3)),
+            [randn(4, 3), randn(3), randn(3)],
+            _bn_ref,
+            (0, 1, 2),
+        ),
+        "embed_id": (
+            lambda W: F.embed_id(np.array([[0, 2], [3, 1]]), W),
+            [randn(4, 3)],
+            lambda W: W[np.array([[0, 2], [3, 1]])],
+            (0,),
+        ),
+        "embed_id(repeated ids)": (
+            lambda W: F.embed_id(np.array([2, 0, 2, 2]), W),
+            [randn(3, 2)],
+            lambda W: np.stack([W[2], W[0], W[2], W[2]]),
+            (0,),
+        ),
+        "linear_simple": (
+            F.linear_simple,
+            [randn(2, 3), randn(3, 4), randn(4)],
+            lambda x, W, b: x @ W + b,
+            (0, 1, 2),
+        ),
+        "sigmoid_simple": (F.sigmoid_simple, [randn(2, 3)], lambda x: 1 / (1 + np.exp(-x)), (0,)),
+        "softmax_simple": (F.softmax_simple, [randn(2, 3)], softmax_ref, (0,)),
+        "softmax_simple(axis 0)": (
+            lambda x: F.softmax_simple(x, axis=0),
+            [randn(2, 3)],
+            lambda x: softmax_ref(x, axis=0),
+            (0,),
+        ),
+        "softmax_cross_entropy_simple": (
+            lambda x: F.softmax_cross_entropy_simple(x, LABELS),
+            [randn(4, 3)],
+            lambda x: -np.log(softmax_ref(x)[np.arange(4), LABELS]).mean(),
+            (0,),
+        ),
+        "mean_squared_error_simple": (
+            F.mean_squared_error_simple,
+            [randn(4, 1), randn(4, 1)],
+            lambda a, b: ((a - b) ** 2).sum() / 4,
+            (0, 1),
+        ),
+        "concatenate": (
+            lambda a, b: F.concatenate([a, b, a], axis=1),
+            [randn(2, 3), randn(2, 1)],
+            lambda a, b: np.concatenate([a, b, a], axis=1),
+            (0, 1),
+        ),
+        "split": (lambda x: F.split(x, 3, axis=1)[1], [randn(2, 6)], lambda x: x[:, 2:4], (0,)),
+        "split(indices)": (
+            lambda x: F.split(x, [1])[1] * F.split(x, [1])[0],
+            [randn(3, 2)],
+            lambda x: x[1:] * x[:1],
+            (0,),
+        ),
+    }
+)
 
 
 def exported_ops():
-    return {name for name, obj in vars(F).items()
-            if inspect.isfunction(obj) and obj.__module__ in (F.__name__, "dezero_lite.functions_conv")
-            and not name.startswith("_") and name.islower()}
+    return {
+        name
+        for name, obj in vars(F).items()
+        if inspect.isfunction(obj)
+        and obj.__module__ in (F.__name__, "dezero_lite.functions_conv")
+        and not name.startswith("_")
+        and name.islower()
+    }
 
 
 def test_every_exported_op_has_a_row():
@@ -208,7 +347,7 @@ def test_forward_matches_numpy(name):
 
 
 def _with_input(f, inputs, i):
-    return lambda v: f(*inputs[:i], v, *inputs[i + 1:])
+    return lambda v: f(*inputs[:i], v, *inputs[i + 1 :])
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -226,7 +365,7 @@ def test_second_derivative_matches_numerical_gradient(name):
         gy = np.random.default_rng(1).standard_normal(np.shape(g(inputs[i]).data))
 
         def first_derivative(v):
-            gx, = dz.grad(g(v), v, grad_outputs=gy, create_graph=True)  # noqa: B023 (this loop's)
+            (gx,) = dz.grad(g(v), v, grad_outputs=gy, create_graph=True)  # noqa: B023 (this loop's)
             return gx
 
         assert gradient_check(first_derivative, inputs[i], rtol=1e-3, atol=1e-4), f"input {i}"
@@ -262,24 +401,28 @@ def test_float32_in_float32_out(name):  # (a float64 constant array promotes, as
 def test_losses_follow_the_dtype_of_the_scores_whichever_side_the_target_is_on():
     y = dz.Variable(np.ones((3, 1), np.float32))
     t = np.zeros((3, 1))  # float64, as data sets often give
-    for loss in (F.mean_squared_error(y, t), F.mean_squared_error(t, y),
-                 F.binary_cross_entropy(F.sigmoid(y), t), F.sigmoid_cross_entropy(y, t)):
+    for loss in (
+        F.mean_squared_error(y, t),
+        F.mean_squared_error(t, y),
+        F.binary_cross_entropy(F.sigmoid(y), t),
+        F.sigmoid_cross_entropy(y, t),
+    ):
         assert loss.dtype == np.float32
 
 
 def test_powers_at_zero_have_finite_gradients():
     x = dz.Variable(np.array([0.0, 1.0]))
-    F.sum(x ** 0).backward()
+    F.sum(x**0).backward()
     assert np.array_equal(x.grad.data, [0.0, 0.0])
     base, c = dz.Variable(np.array(0.0)), dz.Variable(np.array(2.0))
-    (base ** c).backward()
+    (base**c).backward()
     assert c.grad.data == 0.0 and base.grad.data == 0.0
 
 
 def test_an_exponent_given_as_a_list_or_a_numpy_scalar_differentiates():
     x = dz.Variable(np.array([2.0, 3.0]))
     F.sum(x ** [2, 3]).backward()
-    assert np.array_equal(x.grad.data, [2 * 2.0, 3 * 3.0 ** 2])
+    assert np.array_equal(x.grad.data, [2 * 2.0, 3 * 3.0**2])
     x.cleargrad()
     F.sum(x ** np.float64(0.5)).backward()
     np.testing.assert_allclose(x.grad.data, 0.5 / np.sqrt([2.0, 3.0]))
@@ -303,5 +446,6 @@ def test_loss_inputs_of_the_wrong_shape_are_named():
 
 def test_numerical_grad_passes_every_keyword_to_f():
     from dezero_lite.utils import numerical_grad
+
     g = numerical_grad(lambda v, eps: v * eps, np.array([1.0, 2.0]), eps=3.0)
     assert np.allclose(g, [3.0, 3.0])

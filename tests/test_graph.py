@@ -1,4 +1,5 @@
 """Graph pictures: DOT text, rendering through Graphviz, notebook display and the CLI."""
+
 import importlib.util
 import os
 import re
@@ -17,8 +18,14 @@ import dezero_lite as dz
 import dezero_lite.functions as F
 import dezero_lite.layers as L
 from dezero_lite.graph import (
-    DotGraph, GraphvizError, GraphvizNotFoundError, get_dot_graph, plot_dot_graph,
-    record_layers, show)
+    DotGraph,
+    GraphvizError,
+    GraphvizNotFoundError,
+    get_dot_graph,
+    plot_dot_graph,
+    record_layers,
+    show,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "plot_graph.py"
@@ -32,14 +39,19 @@ STYLE = {
     "output": 'shape=ellipse, style=filled, peripheries=2, fillcolor="#ffd8a8"',
     "function": 'shape=box, style=filled, fillcolor="#d0ebff"',
 }
-HEADER = ('digraph g {\ngraph [rankdir=%s];\nnode [fontname="Helvetica", fontsize=12];\n'
-          'edge [color="#495057"];\n')
+HEADER = (
+    'digraph g {\ngraph [rankdir=%s];\nnode [fontname="Helvetica", fontsize=12];\n'
+    'edge [color="#495057"];\n'
+)
 
 
 # A small DOT reader: enough of the grammar to check that the text is well formed.
 
-_TOKEN = re.compile(r'\s+|(?P<str>"(?:[^"\\]|\\.)*")|(?P<arrow>->)|(?P<id>[A-Za-z_][A-Za-z_0-9]*'
-                    r'|-?\d+(?:\.\d+)?)|(?P<punct>[{}\[\];,=])', re.S)
+_TOKEN = re.compile(
+    r'\s+|(?P<str>"(?:[^"\\]|\\.)*")|(?P<arrow>->)|(?P<id>[A-Za-z_][A-Za-z_0-9]*'
+    r"|-?\d+(?:\.\d+)?)|(?P<punct>[{}\[\];,=])",
+    re.S,
+)
 
 
 def tokenize(text):
@@ -56,7 +68,7 @@ def tokenize(text):
             pos = end
             continue
         m = _TOKEN.match(text, pos)
-        assert m, f"bad DOT at {text[pos:pos + 30]!r}"
+        assert m, f"bad DOT at {text[pos : pos + 30]!r}"
         pos = m.end()
         if m.lastgroup:
             tokens.append((m.lastgroup, m.group()))
@@ -65,8 +77,12 @@ def tokenize(text):
 
 def unescape(token):
     """The text a DOT label shows: \\\\ is a backslash, \\" a quote, \\n a new line."""
-    return re.sub(r'\\(.)', lambda m: {"\\": "\\", '"': '"', "n": "\n"}.get(m[1], "\\" + m[1]),
-                  token[1:-1], flags=re.S)
+    return re.sub(
+        r"\\(.)",
+        lambda m: {"\\": "\\", '"': '"', "n": "\n"}.get(m[1], "\\" + m[1]),
+        token[1:-1],
+        flags=re.S,
+    )
 
 
 def parse_dot(text):
@@ -154,8 +170,10 @@ def parse_dot(text):
 def clusters(graph):
     """{cluster label: (parent cluster label, [members])} from parse_dot's graph attrs."""
     by_id = graph["clusters"]
-    return {info["label"]: (by_id[info["parent"]]["label"] if info["parent"] else None,
-                            info["members"]) for info in by_id.values()}
+    return {
+        info["label"]: (by_id[info["parent"]]["label"] if info["parent"] else None, info["members"])
+        for info in by_id.values()
+    }
 
 
 def png_size(path):
@@ -190,15 +208,17 @@ def neuron():
 
 # DOT text
 
+
 def test_golden_tanh_verbose():
     _, y = tanh_graph()
     expected = HEADER % "TB" + (
         'v0 [label="y\\n() float64", {output}];\n'
         'f0 [label="Tanh", {function}];\n'
-        'f0 -> v0;\n'
+        "f0 -> v0;\n"
         'v1 [label="x\\n() float64", {input}];\n'
-        'v1 -> f0;\n'
-        '}}\n').format(**STYLE)
+        "v1 -> f0;\n"
+        "}}\n"
+    ).format(**STYLE)
     assert get_dot_graph(y) == expected
 
 
@@ -210,17 +230,18 @@ def test_golden_values_order_lr_and_parameter():
     expected = HEADER % "LR" + (
         'v0 [label="d\\ndata: [4 10]", {output}];\n'
         'f0 [label="#1 Add", {function}];\n'
-        'f0 -> v0;\n'
+        "f0 -> v0;\n"
         'v1 [label="data: [3 8]", {intermediate}];\n'
-        'v1 -> f0;\n'
+        "v1 -> f0;\n"
         'v2 [label="a\\ndata: [1 2]", {input}];\n'
-        'v2 -> f0;\n'
+        "v2 -> f0;\n"
         'f1 [label="#2 Mul", {function}];\n'
-        'f1 -> v1;\n'
-        'v2 -> f1;\n'
+        "f1 -> v1;\n"
+        "v2 -> f1;\n"
         'v3 [label="b\\ndata: [3 4]", {parameter}];\n'
-        'v3 -> f1;\n'
-        '}}\n').format(**STYLE)
+        "v3 -> f1;\n"
+        "}}\n"
+    ).format(**STYLE)
     text = get_dot_graph(d, verbose=False, rankdir="LR", show_order=True, show_values=True)
     assert text == expected
 
@@ -250,7 +271,7 @@ def test_each_node_once_however_often_used():
 
 def test_order_numbers_follow_backward():
     x = dz.Variable(np.array(0.5), name="x")
-    a = x ** 2
+    a = x**2
     y = F.exp(a) * F.sin(a) + F.cos(x) - a
     visited, funcs, stack = [], [], [y.creator]
     while stack:
@@ -262,8 +283,11 @@ def test_order_numbers_follow_backward():
     for f in funcs:
         f.backward = (lambda f, bw: lambda *gys: (visited.append(f), bw(*gys))[1])(f, f.backward)  # noqa: B023 (bound)
     nodes, _, _ = parse_dot(get_dot_graph(y, show_order=True))
-    drawn = sorted((int(a["label"].split()[0][1:]), a["label"].split()[1])
-                   for n, a in nodes.items() if n.startswith("f"))
+    drawn = sorted(
+        (int(a["label"].split()[0][1:]), a["label"].split()[1])
+        for n, a in nodes.items()
+        if n.startswith("f")
+    )
     y.backward()
     assert [name for _, name in drawn] == [type(f).__name__ for f in visited]
     assert [k for k, _ in drawn] == list(range(1, len(funcs) + 1))
@@ -336,10 +360,40 @@ def test_deep_chain_without_recursion():
     assert text.index('label="x"') > text.index('"#100000 Neg"')
 
 
-NASTY = ['a"b', "back\\slash", "trail\\", '\\"', "new\nline", "cr\r\nlf", "\\N", "\\n",
-         "tab\there", "ünï ∂ 日本 🙂", "<b>html</b>", "{;}->[]=", "sur\udc80", "\x00nul", ""]
-SHOWN = ['a"b', "back\\slash", "trail\\", '\\"', "new\nline", "cr\nlf", "\\N", "\\n",
-         "tab\\x09here", "ünï ∂ 日本 🙂", "<b>html</b>", "{;}->[]=", "sur\\udc80", "\\x00nul", ""]
+NASTY = [
+    'a"b',
+    "back\\slash",
+    "trail\\",
+    '\\"',
+    "new\nline",
+    "cr\r\nlf",
+    "\\N",
+    "\\n",
+    "tab\there",
+    "ünï ∂ 日本 🙂",
+    "<b>html</b>",
+    "{;}->[]=",
+    "sur\udc80",
+    "\x00nul",
+    "",
+]
+SHOWN = [
+    'a"b',
+    "back\\slash",
+    "trail\\",
+    '\\"',
+    "new\nline",
+    "cr\nlf",
+    "\\N",
+    "\\n",
+    "tab\\x09here",
+    "ünï ∂ 日本 🙂",
+    "<b>html</b>",
+    "{;}->[]=",
+    "sur\\udc80",
+    "\\x00nul",
+    "",
+]
 
 
 @pytest.mark.parametrize("name, shown", list(zip(NASTY, SHOWN, strict=True)))
@@ -360,6 +414,7 @@ def test_nasty_names_give_valid_dot(name, shown):
 
 
 # Rendering
+
 
 @needs_dot
 @pytest.mark.parametrize("ext", ["png", "svg", "pdf"])
@@ -418,8 +473,9 @@ def test_concurrent_calls_do_not_collide(tmp_path):
     assert not errors
     png_size(tmp_path / "same.png")
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == sorted(["same.png", "same.dot"] + [f"own{i}.{e}"
-                                                        for i in range(4) for e in ("svg", "dot")])
+    assert names == sorted(
+        ["same.png", "same.dot"] + [f"own{i}.{e}" for i in range(4) for e in ("svg", "dot")]
+    )
 
 
 def test_without_dot_explains_and_still_writes_dot_text(tmp_path, monkeypatch):
@@ -432,8 +488,14 @@ def test_without_dot_explains_and_still_writes_dot_text(tmp_path, monkeypatch):
         plot_dot_graph(y, to_file=str(target))
     message = str(info.value)
     assert isinstance(info.value, RuntimeError)
-    for needle in ("apt-get install graphviz", "brew install graphviz", "conda install",
-                   "Windows", str(tmp_path / "out.dot"), "PATH"):
+    for needle in (
+        "apt-get install graphviz",
+        "brew install graphviz",
+        "conda install",
+        "Windows",
+        str(tmp_path / "out.dot"),
+        "PATH",
+    ):
         assert needle in message
     assert not target.exists()
     assert (tmp_path / "out.dot").read_text("utf-8") == get_dot_graph(y)
@@ -469,6 +531,7 @@ def test_unknown_extension(tmp_path, name):
 
 # Notebook display
 
+
 @needs_dot
 def test_notebook_shows_svg():
     graph = show(neuron(), show_values=True)
@@ -495,6 +558,7 @@ def test_notebook_falls_back_to_dot_text(tmp_path, monkeypatch):
 
 # The command-line renderer
 
+
 def test_cli_second_derivative_of_tanh(tmp_path, capsys):
     tool = load_tool()
     target = tmp_path / "tanh2.png"
@@ -511,8 +575,22 @@ def test_cli_second_derivative_of_tanh(tmp_path, capsys):
 
 def test_cli_prints_dot_and_sums_a_vector_result(capsys):
     tool = load_tool()
-    code = tool.main(["x * w + 1", "--at", "x=[1,2,3]", "--at", "w=[0.5, -1, 2]",
-                      "--order", "1", "--wrt", "w", "--dot", "--values", "--brief"])
+    code = tool.main(
+        [
+            "x * w + 1",
+            "--at",
+            "x=[1,2,3]",
+            "--at",
+            "w=[0.5, -1, 2]",
+            "--order",
+            "1",
+            "--wrt",
+            "w",
+            "--dot",
+            "--values",
+            "--brief",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0
     assert "differentiating its sum" in err
@@ -525,25 +603,28 @@ def test_cli_needs_wrt_with_several_variables(capsys):
     assert code != 0 and "--wrt" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("expr", [
-    "__import__('os').system('touch PWNED')",
-    "x.data",
-    "x[0]",
-    "(lambda: 1)()",
-    "y + 1",
-    "open('PWNED', 'w')",
-    "'text'",
-    "x if x else x",
-    "[x, x]",
-    "x < 1",
-    "x @ x",
-    "x // 2",
-    "tanh",
-    "np.exp(x)",
-    "exp(*[x])",
-    "(x := 1)",
-    "import os",
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "__import__('os').system('touch PWNED')",
+        "x.data",
+        "x[0]",
+        "(lambda: 1)()",
+        "y + 1",
+        "open('PWNED', 'w')",
+        "'text'",
+        "x if x else x",
+        "[x, x]",
+        "x < 1",
+        "x @ x",
+        "x // 2",
+        "tanh",
+        "np.exp(x)",
+        "exp(*[x])",
+        "(x := 1)",
+        "import os",
+    ],
+)
 def test_cli_refuses_unsafe_expressions(tmp_path, monkeypatch, capsys, expr):
     monkeypatch.chdir(tmp_path)
     code = load_tool().main([expr, "--at", "x=1.5", "-o", "out.png"])
@@ -555,8 +636,12 @@ def test_cli_refuses_unsafe_expressions(tmp_path, monkeypatch, capsys, expr):
 def test_cli_runs_as_a_script():
     proc = subprocess.run(
         [sys.executable, str(TOOL), "x**2 + sin(x)", "--at", "x=3", "--dot"],
-        capture_output=True, text=True, timeout=60, cwd=str(ROOT),
-        env=dict(os.environ, PYTHONPATH=""))
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(ROOT),
+        env=dict(os.environ, PYTHONPATH=""),
+    )
     assert proc.returncode == 0, proc.stderr
     labels = [a["label"] for a in parse_dot(proc.stdout)[0].values()]
     assert "x\n() float64" in labels and "Sin" in labels and "Pow\nc=2" in labels
@@ -564,13 +649,32 @@ def test_cli_runs_as_a_script():
 
 def test_cli_parameters_and_bad_values(capsys):
     tool = load_tool()
-    assert tool.main(["sigmoid(sum(x * w) + b)", "--at", "x=[1,2]", "--param", "w=[0.5,-0.3]",
-                      "--param", "b=0.1", "--dot", "--brief"]) == 0
+    assert (
+        tool.main(
+            [
+                "sigmoid(sum(x * w) + b)",
+                "--at",
+                "x=[1,2]",
+                "--param",
+                "w=[0.5,-0.3]",
+                "--param",
+                "b=0.1",
+                "--dot",
+                "--brief",
+            ]
+        )
+        == 0
+    )
     nodes, _, _ = parse_dot(capsys.readouterr().out)
     shapes = {a["label"]: a["shape"] for a in nodes.values()}
     assert shapes["w"] == shapes["b"] == "box" and shapes["x"] == "ellipse"
-    for bad in (["x", "--at", "x=abc"], ["x", "--at", "x=[1,[2]]"], ["x", "--at", "1x=2"],
-                ["x", "--at", "x=1", "--param", "x=2"], ["x", "--at", "x=1", "--order", "-1"]):
+    for bad in (
+        ["x", "--at", "x=abc"],
+        ["x", "--at", "x=[1,[2]]"],
+        ["x", "--at", "1x=2"],
+        ["x", "--at", "x=1", "--param", "x=2"],
+        ["x", "--at", "x=1", "--order", "-1"],
+    ):
         assert tool.main(bad + ["--dot"]) == 1
         assert "error" in capsys.readouterr().err
 
@@ -586,6 +690,7 @@ def test_cli_without_dot_says_how_to_install(tmp_path, monkeypatch, capsys):
 @needs_dot
 def test_model_plot_draws_its_parameters(tmp_path):
     from dezero_lite.models import MLP
+
     x = dz.Variable(np.ones((2, 2), np.float32), name="x")
     graph = MLP((3, 1)).plot(x, to_file=str(tmp_path / "model.png"))
     png_size(tmp_path / "model.png")
@@ -594,8 +699,10 @@ def test_model_plot_draws_its_parameters(tmp_path):
     assert params == ["l0/W", "l0/b", "l1/W", "l1/b"]  # their paths, as save_weights names them
     boxes = clusters(g)
     assert sorted(boxes) == ["l0", "l1"]
-    assert [nodes[m]["label"].split("\n")[0] for m in boxes["l0"][1] if m.startswith("f")] \
-        == ["Add", "MatMul"]
+    assert [nodes[m]["label"].split("\n")[0] for m in boxes["l0"][1] if m.startswith("f")] == [
+        "Add",
+        "MatMul",
+    ]
     x = next(n for n, a in nodes.items() if a["label"].startswith("x\n"))  # the data
     assert all(x not in members for _, members in boxes.values())
     assert nodes["v0"]["label"] == "y\n(2, 1) float32"
@@ -629,7 +736,11 @@ def test_layers_as_nested_boxes_named_by_path():
     nodes, _, g = parse_dot(get_dot_graph(y, verbose=False, group_layers=True))
     boxes = clusters(g)
     assert {k: v[0] for k, v in boxes.items()} == {
-        "encoder": None, "encoder/fc1": "encoder", "encoder/fc2": "encoder", "head": None}
+        "encoder": None,
+        "encoder/fc1": "encoder",
+        "encoder/fc2": "encoder",
+        "head": None,
+    }
 
     def labels(box):
         return sorted(nodes[m]["label"].split("\n")[0] for m in boxes[box][1])
@@ -688,24 +799,28 @@ def test_a_layer_reaching_into_another_layers_output_does_not_claim_it():
         y = model(dz.Variable(np.array(0.5), name="x"))
     nodes, _, g = parse_dot(get_dot_graph(y, verbose=False, group_layers=True))
     boxes = clusters(g)
-    names = {box: sorted(nodes[m]["label"] for m in members if m.startswith("f"))
-             for box, (_, members) in boxes.items()}
+    names = {
+        box: sorted(nodes[m]["label"] for m in members if m.startswith("f"))
+        for box, (_, members) in boxes.items()
+    }
     assert names == {"a": ["Exp"], "b": ["Add", "Sin"]}
 
 
 def test_function_boxes_show_constant_arguments_and_inputs():
     x = dz.Variable(np.arange(6.0).reshape(2, 3), name="x")
-    y = F.sum(F.reshape(x ** 3, (3, 2)), axis=1)
+    y = F.sum(F.reshape(x**3, (3, 2)), axis=1)
     labels = [a["label"] for a in parse_dot(get_dot_graph(y, verbose=False))[0].values()]
     assert "Sum\naxis=1" in labels and "Pow\nc=3" in labels and "Reshape\nshape=(3, 2)" in labels
     t = dz.Variable(np.array(1.0), name="x")
     y = F.tanh(t)
-    gx, = dz.grad(y, t, create_graph=True)  # 1 - y**2 has the constant 1
+    (gx,) = dz.grad(y, t, create_graph=True)  # 1 - y**2 has the constant 1
     nodes = parse_dot(get_dot_graph(gx, verbose=True))[0]
     assert not any("bool" in a["label"] for a in nodes.values())
     boxes = [a["label"] for n, a in nodes.items() if n.startswith("f")]
     assert any("= 1 (constant)" in b for b in boxes), boxes
-    leaves = [a["label"] for n, a in nodes.items() if n.startswith("v") and "(constant)" in a["label"]]
+    leaves = [
+        a["label"] for n, a in nodes.items() if n.startswith("v") and "(constant)" in a["label"]
+    ]
     assert leaves == []
 
 
@@ -719,8 +834,17 @@ def test_colour_by_gradient_size_with_a_legend():
     nodes, _, _ = parse_dot(get_dot_graph(h, verbose=False, color_by="grad"))
     assert "legend" in nodes and "max |grad|" in nodes["legend"]["label"]
     fills = [nodes[f"v{i}"]["fillcolor"] for i in range(7)]  # y first, x last
-    palette = ["#fcfdbf", "#feca8d", "#fd9668", "#f1605d", "#cd4071",
-               "#9e2f7f", "#721f81", "#440f76", "#180f3d"]
+    palette = [
+        "#fcfdbf",
+        "#feca8d",
+        "#fd9668",
+        "#f1605d",
+        "#cd4071",
+        "#9e2f7f",
+        "#721f81",
+        "#440f76",
+        "#180f3d",
+    ]
     ranks = [palette.index(f) for f in fills]
     assert ranks == sorted(ranks, reverse=True) and ranks[0] > ranks[-1]  # paler toward x
     assert nodes["v0"]["fontcolor"] == "white"  # dark fill, light text
@@ -762,7 +886,9 @@ def test_a_stuck_dot_is_stopped(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(fake.parent) + os.pathsep + os.environ["PATH"])
     _, y = tanh_graph()
     start = time.monotonic()
-    with pytest.raises(GraphvizError, match=r"gave up after 0.5 seconds.*rankdir='LR'.*verbose=False"):
+    with pytest.raises(
+        GraphvizError, match=r"gave up after 0.5 seconds.*rankdir='LR'.*verbose=False"
+    ):
         plot_dot_graph(y, to_file=str(tmp_path / "g.png"), timeout=0.5)
     assert time.monotonic() - start < 20
     assert not (tmp_path / "g.png").exists() and (tmp_path / "g.dot").exists()
@@ -788,20 +914,57 @@ def test_a_missing_folder_is_named(tmp_path):
 
 # The command line: labels that tell the truth, integers, limits
 
+
 def test_cli_output_name_is_not_one_of_the_inputs(capsys):
     tool = load_tool()
-    assert tool.main(["(x + y) * z", "--at", "x=1", "--at", "y=2", "--at", "z=3", "--dot", "--brief"]) == 0
+    assert (
+        tool.main(["(x + y) * z", "--at", "x=1", "--at", "y=2", "--at", "z=3", "--dot", "--brief"])
+        == 0
+    )
     labels = [a["label"] for a in parse_dot(capsys.readouterr().out)[0].values()]
     assert labels.count("y") == 1 and "f" in labels
-    assert tool.main(["x ** y", "--at", "x=2", "--at", "y=3", "--order", "1", "--wrt", "y",
-                      "--dot", "--brief"]) == 0
+    assert (
+        tool.main(
+            [
+                "x ** y",
+                "--at",
+                "x=2",
+                "--at",
+                "y=3",
+                "--order",
+                "1",
+                "--wrt",
+                "y",
+                "--dot",
+                "--brief",
+            ]
+        )
+        == 0
+    )
     assert parse_dot(capsys.readouterr().out)[0]["v0"]["label"] == "df/dy"
 
 
 def test_cli_derivative_graph_has_a_named_seed_and_no_stale_gradients(capsys):
     tool = load_tool()
-    assert tool.main(["x * z", "--at", "x=2", "--at", "z=3", "--order", "1", "--wrt", "x",
-                      "--dot", "--brief", "--values"]) == 0
+    assert (
+        tool.main(
+            [
+                "x * z",
+                "--at",
+                "x=2",
+                "--at",
+                "z=3",
+                "--order",
+                "1",
+                "--wrt",
+                "x",
+                "--dot",
+                "--brief",
+                "--values",
+            ]
+        )
+        == 0
+    )
     nodes = parse_dot(capsys.readouterr().out)[0]
     labels = [a["label"] for a in nodes.values()]
     assert "seed\ndata: 1" in labels
@@ -815,10 +978,18 @@ def test_cli_derivative_graph_has_a_named_seed_and_no_stale_gradients(capsys):
 
 def test_cli_grads_draws_values_gradients_and_order(capsys):
     tool = load_tool()
-    assert tool.main(["x * y + x", "--at", "x=2", "--at", "y=3", "--grads", "--dot", "--brief"]) == 0
+    assert (
+        tool.main(["x * y + x", "--at", "x=2", "--at", "y=3", "--grads", "--dot", "--brief"]) == 0
+    )
     labels = sorted(a["label"] for a in parse_dot(capsys.readouterr().out)[0].values())
-    assert labels == ["#1 Add", "#2 Mul", "data: 6\ngrad: 1", "f\ndata: 8\ngrad: 1",
-                      "x\ndata: 2\ngrad: 4", "y\ndata: 3\ngrad: 2"]
+    assert labels == [
+        "#1 Add",
+        "#2 Mul",
+        "data: 6\ngrad: 1",
+        "f\ndata: 8\ngrad: 1",
+        "x\ndata: 2\ngrad: 4",
+        "y\ndata: 3\ngrad: 2",
+    ]
     assert tool.main(["x", "--at", "x=1", "--grads", "--order", "1", "--dot"]) == 1
     assert "leave out --order" in capsys.readouterr().err
 
@@ -833,12 +1004,15 @@ def test_cli_integers_stay_integers(capsys):
     assert result.data == np.inf  # 9**9**9 in float64, not a number with 370 million digits
 
 
-@pytest.mark.parametrize("expr, at", [
-    ("sum(broadcast_to(x, (10000000, 10000000)))", "x=1"),
-    ("exp(broadcast_to(x, (15000, 15000)))", "x=1"),
-    ("matmul(x, transpose(x))", "x=[{}]".format(",".join(["[1]"] * 2000))),
-    ("x + transpose(x)", "x=[{}]".format(",".join(["[1]"] * 2000))),
-])
+@pytest.mark.parametrize(
+    "expr, at",
+    [
+        ("sum(broadcast_to(x, (10000000, 10000000)))", "x=1"),
+        ("exp(broadcast_to(x, (15000, 15000)))", "x=1"),
+        ("matmul(x, transpose(x))", "x=[{}]".format(",".join(["[1]"] * 2000))),
+        ("x + transpose(x)", "x=[{}]".format(",".join(["[1]"] * 2000))),
+    ],
+)
 def test_cli_refuses_work_beyond_the_size_limit(capsys, expr, at):
     start = time.monotonic()
     assert load_tool().main([expr, "--at", at, "--dot"]) == 2

@@ -197,12 +197,18 @@ def snapshot(model):
     return [p.data.copy() for p in model.params()]
 
 
-@pytest.mark.parametrize("arrays, message", [
-    (lambda m: {k: v for k, v in m.items() if k != "l1/b"}, "missing from the file: l1/b"),
-    (lambda m: {**m, "l2/W": np.zeros(3)}, "not in the model: l2/W"),
-    (lambda m: {**m, "l1/W": np.zeros((3, 4), np.float32)}, r"l1/W has shape \(3, 4\) in the file "
-                                                            r"but \(4, 3\) in the model"),
-])
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        (lambda m: {k: v for k, v in m.items() if k != "l1/b"}, "missing from the file: l1/b"),
+        (lambda m: {**m, "l2/W": np.zeros(3)}, "not in the model: l2/W"),
+        (
+            lambda m: {**m, "l1/W": np.zeros((3, 4), np.float32)},
+            r"l1/W has shape \(3, 4\) in the file "
+            r"but \(4, 3\) in the model",
+        ),
+    ],
+)
 def test_load_mismatch_names_the_arrays_and_changes_nothing(tmp_path, arrays, message):
     src = trained_model(0)
     good = {k: p.data for k, p in src.named_params()}
@@ -225,6 +231,7 @@ def test_load_refuses_pickled_objects(tmp_path):
 
 def test_model_plot_writes_the_graph(tmp_path):
     from dezero_lite.graph import GraphvizNotFoundError
+
     model = trained_model()
     target = tmp_path / "model.png"
     try:

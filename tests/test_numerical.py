@@ -1,4 +1,5 @@
 """numerical_grad and gradient_check."""
+
 import numpy as np
 import pytest
 
@@ -8,19 +9,25 @@ from dezero_lite.utils import gradient_check, numerical_grad
 
 
 def test_central_difference_figures():
-    assert numerical_grad(lambda x: x ** 2, np.array(3.0)) == pytest.approx(6.000000000012662, abs=1e-12)
-    assert numerical_grad(lambda x: 3 * x * F.exp(x), np.array(2.0)) == pytest.approx(66.5015, abs=1e-3)
+    assert numerical_grad(lambda x: x**2, np.array(3.0)) == pytest.approx(
+        6.000000000012662, abs=1e-12
+    )
+    assert numerical_grad(lambda x: 3 * x * F.exp(x), np.array(2.0)) == pytest.approx(
+        66.5015, abs=1e-3
+    )
 
 
 def test_numerical_grad_covers_every_element():
     def f(v):
         x, y = v[0], v[1]
-        return 2 * x + 3 * x * y + y ** 3
+        return 2 * x + 3 * x * y + y**3
+
     assert np.allclose(numerical_grad(f, np.array([1.0, 2.0])), [8.0, 15.0])
 
     def g(v):
         w, x, y, z = v[0, 0], v[0, 1], v[1, 0], v[1, 1]
-        return w * x + x * y * z + 3 * w + z * y ** 2
+        return w * x + x * y * z + 3 * w + z * y**2
+
     assert np.allclose(numerical_grad(g, np.array([[1.0, 2.0], [3.0, 4.0]])), [[5, 13], [32, 15]])
 
 
@@ -36,7 +43,7 @@ class ForgetsTranspose(dz.Function):
 
 
 def test_a_random_upstream_gradient_catches_a_missing_transpose(capsys):
-    W = np.array([[1.0, 2.0], [2.0, 1.0]])   # symmetric: an all-ones check would pass
+    W = np.array([[1.0, 2.0], [2.0, 1.0]])  # symmetric: an all-ones check would pass
     x = np.array([[0.5, -1.0]])
     assert gradient_check(lambda v: F.matmul(v, W), x)
     W_bad = np.array([[1.0, 2.0], [3.0, 4.0]])

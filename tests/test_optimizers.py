@@ -197,7 +197,7 @@ def test_tied_parameters_are_updated_and_saved_once(tmp_path):
         def __init__(self):
             super().__init__()
             self.enc = Two([1.0], [1.0])
-            self.dec = self.enc   # the same weights under two names
+            self.dec = self.enc  # the same weights under two names
 
     net = Tied()
     assert [name for name, _ in net.named_params()] == ["enc/a", "enc/b"]

@@ -1,4 +1,5 @@
 """The package as users get it: its version, written once, and the type hints it ships."""
+
 import ast
 import importlib.metadata
 import re
@@ -21,8 +22,9 @@ def pyproject_version():
 
 
 def python(code):
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True).stdout.split()
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
 
 
 def test_the_version_is_pyprojects_and_the_changelog_starts_with_it():
@@ -33,16 +35,20 @@ def test_the_version_is_pyprojects_and_the_changelog_starts_with_it():
 
 def test_the_version_is_read_only_when_asked_for():
     # (importlib.metadata imports email, zipfile and more, which importing the package must not)
-    code = ("import sys, dezero_lite; print('importlib.metadata' in sys.modules); "
-            "print(dezero_lite.__version__); print('importlib.metadata' in sys.modules)")
+    code = (
+        "import sys, dezero_lite; print('importlib.metadata' in sys.modules); "
+        "print(dezero_lite.__version__); print('importlib.metadata' in sys.modules)"
+    )
     assert python(code) == ["False", pyproject_version(), "True"]
 
 
 def test_a_source_tree_that_was_never_installed_has_an_unknown_version():
-    code = ("import importlib.metadata as m\n"
-            "def not_installed(name): raise m.PackageNotFoundError(name)\n"
-            "m.version = not_installed\n"
-            "import dezero_lite; print(dezero_lite.__version__)")
+    code = (
+        "import importlib.metadata as m\n"
+        "def not_installed(name): raise m.PackageNotFoundError(name)\n"
+        "m.version = not_installed\n"
+        "import dezero_lite; print(dezero_lite.__version__)"
+    )
     assert python(code) == ["0+unknown"]  # PEP 440, and older than any release
 
 
@@ -52,11 +58,24 @@ def test_the_wheel_ships_the_py_typed_marker(tmp_path):
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src)
-    shutil.copytree(ROOT / "dezero_lite", src / "dezero_lite",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q",
-                    "-w", str(tmp_path / "dist")], check=True)
-    wheel, = (tmp_path / "dist").glob("dezero_lite-*.whl")
+    shutil.copytree(
+        ROOT / "dezero_lite", src / "dezero_lite", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(src),
+            "--no-deps",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+        ],
+        check=True,
+    )
+    (wheel,) = (tmp_path / "dist").glob("dezero_lite-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "dezero_lite/py.typed" in names and "dezero_lite/_typing.py" in names
 

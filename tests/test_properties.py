@@ -1,4 +1,5 @@
 """Properties over generated shapes (hypothesis)."""
+
 import numpy as np
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
@@ -47,7 +48,7 @@ def test_backward_is_linear_in_the_upstream_gradient(shape, a, b):
     g1, g2 = rng.standard_normal(shape), rng.standard_normal(shape)
 
     def vjp(g):
-        y = F.tanh(x) * F.sin(x) + x ** 2
+        y = F.tanh(x) * F.sin(x) + x**2
         return dz.grad(y, x, grad_outputs=g)[0].data
 
     assert np.allclose(vjp(a * g1 + b * g2), a * vjp(g1) + b * vjp(g2), atol=1e-9)

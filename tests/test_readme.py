@@ -1,4 +1,5 @@
 """The README's Python examples run as written and print what they say they print."""
+
 import os
 import re
 import shutil
@@ -15,8 +16,14 @@ NEEDS_DOT = "plot_dot_graph"  # a block that renders needs Graphviz's dot progra
 
 def run_block(code, tmp_path):
     env = dict(os.environ, MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def check_first_example(out, tmp_path):
@@ -47,7 +54,8 @@ CHECKS = {  # a line that identifies the block -> what its output must show
 def test_readme_has_the_examples_this_file_checks():
     assert len(BLOCKS) >= 3
     assert any("DataLoader(" in block and "accuracy" in block for block in BLOCKS), (
-        "the training example should say how well it trained")
+        "the training example should say how well it trained"
+    )
 
 
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])

@@ -1,4 +1,5 @@
 """Recurrent layers (RNN, LSTM), truncated backprop through time, and embeddings."""
+
 import gc
 import inspect
 import sys
@@ -50,9 +51,11 @@ def test_lstm_follows_its_formula():
     W = {name: p.data for name, p in lstm.named_params()}
     h = c = None
     for x in rng.standard_normal((3, 4, 2)):
+
         def pre(g, x=x, h=h):
             a = x @ W[f"x2{g}/W"] + W[f"x2{g}/b"]
             return a if h is None else a + h @ W[f"h2{g}/W"]
+
         f, i, o, u = sigmoid(pre("f")), sigmoid(pre("i")), sigmoid(pre("o")), np.tanh(pre("u"))
         c = i * u if c is None else f * c + i * u
         h = o * np.tanh(c)
@@ -65,7 +68,8 @@ def test_weight_names_are_dezero_s():
     lstm(np.zeros((1, 2)))
     assert [n for n, _ in rnn.named_params()] == ["x2h/W", "x2h/b", "h2h/W"]
     assert [n for n, _ in lstm.named_params()] == (
-        [f"x2{g}/{p}" for g in "fiou" for p in "Wb"] + [f"h2{g}/W" for g in "fiou"])
+        [f"x2{g}/{p}" for g in "fiou" for p in "Wb"] + [f"h2{g}/W" for g in "fiou"]
+    )
 
 
 def sum_over_steps(layer, xs):
@@ -94,6 +98,7 @@ def test_gradients_through_time_match_numerical_ones(make):
                 return sum_over_steps(layer, xs).data * gy
             finally:
                 p.data = old
+
         assert np.allclose(p.grad.data, numerical_grad(f, p.data), rtol=1e-5, atol=1e-7), name
 
 
@@ -251,7 +256,9 @@ def test_split_and_concatenate_say_what_is_wrong():
 def test_a_batch_of_another_size_than_the_state_is_an_error_not_a_broadcast(make):
     layer = make(3)
     layer(np.zeros((30, 1)))
-    with pytest.raises(ValueError, match="a batch of 1 rows, but the state .* has 30; call reset_state"):
+    with pytest.raises(
+        ValueError, match="a batch of 1 rows, but the state .* has 30; call reset_state"
+    ):
         layer(np.zeros((1, 1)))
     layer.reset_state()
     assert layer(np.zeros((1, 1))).shape == (1, 3)

@@ -4,6 +4,7 @@ A child process saves two different models over one file, again and again; it is
 random moments. After every kill the file must load and hold one model or the other,
 complete. Temporary files the dead child left behind are removed by the next save.
 """
+
 import contextlib
 import os
 import random
@@ -50,8 +51,9 @@ def test_sigkill_during_save_leaves_the_old_or_the_new_file(tmp_path):
     rng = random.Random(0)
     seen, interrupted = set(), 0
     for _ in range(12):  # bounded: each try costs one interpreter start
-        child = subprocess.Popen([sys.executable, "-c", SAVER, str(path)], stdout=subprocess.PIPE,
-                                 text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(path)], stdout=subprocess.PIPE, text=True
+        )
         try:
             assert child.stdout.readline().strip() == "ready"
             with contextlib.suppress(subprocess.TimeoutExpired):

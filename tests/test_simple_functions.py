@@ -1,5 +1,6 @@
 """The book's long-way-round `_simple` functions and DeZero's fused Function classes
 give the same values and gradients as the ops we use."""
+
 import numpy as np
 import pytest
 
@@ -11,23 +12,43 @@ rng = np.random.default_rng(3)
 LABELS = np.array([1, 0, 2, 2, 1])
 
 PAIRS = {  # name: (the long way, the fused op, inputs)
-    "linear": (F.linear_simple, F.linear, [rng.standard_normal((5, 3)), rng.standard_normal((3, 2)),
-                                           rng.standard_normal(2)]),
-    "linear(nobias)": (F.linear_simple, F.linear, [rng.standard_normal((5, 3)),
-                                                   rng.standard_normal((3, 2))]),
+    "linear": (
+        F.linear_simple,
+        F.linear,
+        [rng.standard_normal((5, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)],
+    ),
+    "linear(nobias)": (
+        F.linear_simple,
+        F.linear,
+        [rng.standard_normal((5, 3)), rng.standard_normal((3, 2))],
+    ),
     "sigmoid": (F.sigmoid_simple, F.sigmoid, [rng.standard_normal((4, 3)) * 5]),
     "softmax": (F.softmax_simple, F.softmax, [rng.standard_normal((4, 3)) * 5]),
-    "softmax_cross_entropy": (lambda x: F.softmax_cross_entropy_simple(x, LABELS),
-                              lambda x: F.softmax_cross_entropy(x, LABELS),
-                              [rng.standard_normal((5, 3))]),
-    "mean_squared_error": (F.mean_squared_error_simple, F.mean_squared_error,
-                           [rng.standard_normal((5, 2)), rng.standard_normal((5, 2))]),
-    "Linear class": (lambda x, W, b: F.Linear()(x, W, b), F.linear,
-                     [rng.standard_normal((5, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)]),
-    "Linear class(nobias)": (lambda x, W: F.Linear()(x, W), F.linear,
-                             [rng.standard_normal((5, 3)), rng.standard_normal((3, 2))]),
-    "MeanSquaredError class": (lambda a, b: F.MeanSquaredError()(a, b), F.mean_squared_error,
-                               [rng.standard_normal((5, 2)), rng.standard_normal((5, 2))]),
+    "softmax_cross_entropy": (
+        lambda x: F.softmax_cross_entropy_simple(x, LABELS),
+        lambda x: F.softmax_cross_entropy(x, LABELS),
+        [rng.standard_normal((5, 3))],
+    ),
+    "mean_squared_error": (
+        F.mean_squared_error_simple,
+        F.mean_squared_error,
+        [rng.standard_normal((5, 2)), rng.standard_normal((5, 2))],
+    ),
+    "Linear class": (
+        lambda x, W, b: F.Linear()(x, W, b),
+        F.linear,
+        [rng.standard_normal((5, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)],
+    ),
+    "Linear class(nobias)": (
+        lambda x, W: F.Linear()(x, W),
+        F.linear,
+        [rng.standard_normal((5, 3)), rng.standard_normal((3, 2))],
+    ),
+    "MeanSquaredError class": (
+        lambda a, b: F.MeanSquaredError()(a, b),
+        F.mean_squared_error,
+        [rng.standard_normal((5, 2)), rng.standard_normal((5, 2))],
+    ),
 }
 
 
@@ -54,12 +75,13 @@ def test_the_long_way_gives_the_same_values_and_gradients(name):
 def test_dezero_s_classes_pass_gradient_check_and_differentiate_again(name):
     f, _, inputs = PAIRS[name]
     for i in range(len(inputs)):
-        g = lambda v, i=i: f(*inputs[:i], v, *inputs[i + 1:])  # noqa: E731
+        g = lambda v, i=i: f(*inputs[:i], v, *inputs[i + 1 :])  # noqa: E731
         assert gradient_check(g, inputs[i]), f"input {i}"
 
         def first_derivative(v, g=g):
-            gx, = dz.grad(g(v), v, create_graph=True)
+            (gx,) = dz.grad(g(v), v, create_graph=True)
             return gx * gx
+
         assert gradient_check(first_derivative, inputs[i], rtol=1e-3, atol=1e-4), f"input {i}"
 
 
@@ -71,24 +93,62 @@ def test_the_simple_softmax_does_not_overflow_and_labels_are_checked():
 
 
 def test_dezero_s_function_classes_exist_under_their_names():
-    names = ["Sin", "Cos", "Tanh", "Exp", "Log", "Reshape", "Sum", "SumTo", "BroadcastTo", "MatMul",
-             "Linear", "Transpose", "GetItem", "GetItemGrad", "Sigmoid", "ReLU", "Softmax",
-             "LogSoftmax", "LeakyReLU", "MeanSquaredError", "SoftmaxCrossEntropy", "BatchNorm",
-             "Max", "Min", "Clip"]
+    names = [
+        "Sin",
+        "Cos",
+        "Tanh",
+        "Exp",
+        "Log",
+        "Reshape",
+        "Sum",
+        "SumTo",
+        "BroadcastTo",
+        "MatMul",
+        "Linear",
+        "Transpose",
+        "GetItem",
+        "GetItemGrad",
+        "Sigmoid",
+        "ReLU",
+        "Softmax",
+        "LogSoftmax",
+        "LeakyReLU",
+        "MeanSquaredError",
+        "SoftmaxCrossEntropy",
+        "BatchNorm",
+        "Max",
+        "Min",
+        "Clip",
+    ]
     assert [n for n in names if not issubclass(getattr(F, n, type), dz.Function)] == []
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: F.softmax_simple(np.zeros(3)), "softmax_simple: axis 1 is out of bounds"),
-    (lambda: F.softmax_simple(np.zeros((2, 0))), "softmax_simple: axis 1 of shape (2, 0) is empty"),
-    (lambda: F.softmax_simple(np.ones((2, 2), bool)), "softmax_simple: scores must be floating"),
-    (lambda: F.softmax_cross_entropy_simple(np.zeros(2), np.array([0, 0])),
-     "softmax_cross_entropy_simple takes scores of shape (N, C)"),
-    (lambda: F.softmax_cross_entropy_simple(np.zeros((2, 2), int), np.array([0, 0])),
-     "softmax_cross_entropy_simple: scores must be floating"),
-    (lambda: F.mean_squared_error_simple(np.zeros((2, 1)), np.zeros(2)),
-     "mean_squared_error_simple: shapes (2, 1) and (2,) differ"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: F.softmax_simple(np.zeros(3)), "softmax_simple: axis 1 is out of bounds"),
+        (
+            lambda: F.softmax_simple(np.zeros((2, 0))),
+            "softmax_simple: axis 1 of shape (2, 0) is empty",
+        ),
+        (
+            lambda: F.softmax_simple(np.ones((2, 2), bool)),
+            "softmax_simple: scores must be floating",
+        ),
+        (
+            lambda: F.softmax_cross_entropy_simple(np.zeros(2), np.array([0, 0])),
+            "softmax_cross_entropy_simple takes scores of shape (N, C)",
+        ),
+        (
+            lambda: F.softmax_cross_entropy_simple(np.zeros((2, 2), int), np.array([0, 0])),
+            "softmax_cross_entropy_simple: scores must be floating",
+        ),
+        (
+            lambda: F.mean_squared_error_simple(np.zeros((2, 1)), np.zeros(2)),
+            "mean_squared_error_simple: shapes (2, 1) and (2,) differ",
+        ),
+    ],
+)
 def test_the_simple_functions_name_themselves_on_bad_input(call, message):
     with pytest.raises((TypeError, ValueError)) as e:
         call()

@@ -1,4 +1,5 @@
 """The tutorial steps: each runs and passes its own asserts; the table and the runner agree."""
+
 import ast
 import difflib
 import os
@@ -15,8 +16,10 @@ RUNNER = ROOT / "tools" / "run_steps.py"
 STEP_NAME = re.compile(r"step(\d+)\.py")
 TABLE_ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*\[([^\]]+)\]\(([^)]+)\)\s*\|", re.MULTILINE)
 MISSING_DEPENDENCY = 77  # exit status of a step whose optional package is not installed
-STEP_FILES = sorted(STEPS_DIR.glob("step*.py"),
-                    key=lambda p: int(m.group(1)) if (m := STEP_NAME.fullmatch(p.name)) else -1)
+STEP_FILES = sorted(
+    STEPS_DIR.glob("step*.py"),
+    key=lambda p: int(m.group(1)) if (m := STEP_NAME.fullmatch(p.name)) else -1,
+)
 
 
 def run(args, tmp_path, timeout=120, extra_env=None):
@@ -24,8 +27,14 @@ def run(args, tmp_path, timeout=120, extra_env=None):
     cwd = tmp_path / "cwd"
     cwd.mkdir(exist_ok=True)
     env = dict(os.environ, DEZERO_STEPS_OUT=str(tmp_path / "out"), **(extra_env or {}))
-    return subprocess.run([sys.executable, *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def tail(proc, lines=30):
@@ -66,8 +75,12 @@ def test_readme_table_lists_exactly_the_step_files():
     listed = [target for _, _, target in rows]
     assert len(listed) == len(set(listed)), "a step is listed twice in steps/README.md"
     files = {p.name for p in STEP_FILES}
-    assert not files - set(listed), f"missing from the steps/README.md table: {sorted(files - set(listed))}"
-    assert not set(listed) - files, f"the table names files that do not exist: {sorted(set(listed) - files)}"
+    assert not files - set(listed), (
+        f"missing from the steps/README.md table: {sorted(files - set(listed))}"
+    )
+    assert not set(listed) - files, (
+        f"the table names files that do not exist: {sorted(set(listed) - files)}"
+    )
 
 
 @pytest.mark.parametrize("path", STEP_FILES, ids=lambda p: p.name)
@@ -83,7 +96,8 @@ def test_step_has_docstring_and_ends_with_asserts(path):
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
             return  # ... calling main(), whose asserts the run above exercises
     assert any(isinstance(node, ast.Assert) for node in ast.walk(last)), (
-        f"{path.name} should end with asserts on the figures it shows")
+        f"{path.name} should end with asserts on the figures it shows"
+    )
 
 
 def test_runner_on_a_range(tmp_path):
@@ -101,11 +115,14 @@ def test_runner_reports_failures_and_missing_dependencies(tmp_path):
     steps.mkdir()
     expected_out = str(tmp_path / "out")
     (steps / "step01.py").write_text(
-        f"import os\nassert os.environ['DEZERO_STEPS_OUT'] == {expected_out!r}\nprint('fine')\n")
+        f"import os\nassert os.environ['DEZERO_STEPS_OUT'] == {expected_out!r}\nprint('fine')\n"
+    )
     (steps / "step02.py").write_text(
-        "print('working')\nassert 1 + 1 == 3, 'arithmetic is broken'\n")
+        "print('working')\nassert 1 + 1 == 3, 'arithmetic is broken'\n"
+    )
     (steps / "step03.py").write_text(
-        "import sys\nprint('needs foo: pip install foo', file=sys.stderr)\nsys.exit(77)\n")
+        "import sys\nprint('needs foo: pip install foo', file=sys.stderr)\nsys.exit(77)\n"
+    )
     (steps / "notes.py").write_text("raise SystemExit('not a step, must not run')\n")
     proc = run([RUNNER, "--steps-dir", steps], tmp_path)
     out = proc.stdout
@@ -116,7 +133,9 @@ def test_runner_reports_failures_and_missing_dependencies(tmp_path):
     assert re.search(r"^step03\.py\s+MISSING DEPENDENCY", out, re.MULTILINE), out
     assert "pip install foo" in out
     assert "not a step" not in out
-    assert re.search(r"^1 passed, 1 failed, 1 missing a dependency in \d+\.\d+ s$", out, re.MULTILINE), out
+    assert re.search(
+        r"^1 passed, 1 failed, 1 missing a dependency in \d+\.\d+ s$", out, re.MULTILINE
+    ), out
 
 
 def test_runner_rejects_unknown_steps(tmp_path):
@@ -127,8 +146,10 @@ def test_runner_rejects_unknown_steps(tmp_path):
     assert proc.returncode == 2 and "no step called 'stepX'" in proc.stderr
 
 
-BLOCK_IMPORT = ("import runpy, sys; sys.modules[{module!r}] = None; "
-                "runpy.run_path({path!r}, run_name='__main__')")
+BLOCK_IMPORT = (
+    "import runpy, sys; sys.modules[{module!r}] = None; "
+    "runpy.run_path({path!r}, run_name='__main__')"
+)
 
 
 def test_digits_step_without_sklearn_says_how_to_install(tmp_path):
@@ -151,20 +172,28 @@ MAX_DIFF_LINES = 150  # steps/README.md states this bound
 
 def framework_steps():
     """{number: path} of the steps that build their own framework (they define class Variable)."""
-    return {int(STEP_NAME.fullmatch(p.name).group(1)): p for p in STEP_FILES
-            if STEP_NAME.fullmatch(p.name) and "\nclass Variable" in p.read_text(encoding="utf-8")}
+    return {
+        int(STEP_NAME.fullmatch(p.name).group(1)): p
+        for p in STEP_FILES
+        if STEP_NAME.fullmatch(p.name) and "\nclass Variable" in p.read_text(encoding="utf-8")
+    }
 
 
 def test_consecutive_framework_steps_differ_by_a_small_diff():
     steps = framework_steps()
     pairs = [(n, n + 1) for n in sorted(steps) if n + 1 in steps]
-    assert len(pairs) >= 20, f"expected the from-scratch steps to form a long run, got {sorted(steps)}"
+    assert len(pairs) >= 20, (
+        f"expected the from-scratch steps to form a long run, got {sorted(steps)}"
+    )
     too_big = {}
     for a, b in pairs:
         old = steps[a].read_text(encoding="utf-8").splitlines()
         new = steps[b].read_text(encoding="utf-8").splitlines()
-        changed = sum(1 for line in difflib.unified_diff(old, new, lineterm="", n=0)
-                      if line[:1] in "+-" and not line.startswith(("+++", "---")))
+        changed = sum(
+            1
+            for line in difflib.unified_diff(old, new, lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        )
         if changed > MAX_DIFF_LINES:
             too_big[f"step{a:02d} -> step{b:02d}"] = changed
     assert not too_big, f"diffs larger than {MAX_DIFF_LINES} changed lines: {too_big}"
@@ -172,9 +201,12 @@ def test_consecutive_framework_steps_differ_by_a_small_diff():
     assert f"more than {MAX_DIFF_LINES} lines" in text, "steps/README.md should state the bound"
 
 
-@pytest.mark.parametrize("name, dot_file", [("step26.py", "step26_diamond.dot"),
-                                            ("step43.py", "step43_tanh_grad.dot")])
-def test_picture_steps_without_graphviz_still_write_and_check_the_dot_text(name, dot_file, tmp_path):
+@pytest.mark.parametrize(
+    "name, dot_file", [("step26.py", "step26_diamond.dot"), ("step43.py", "step43_tanh_grad.dot")]
+)
+def test_picture_steps_without_graphviz_still_write_and_check_the_dot_text(
+    name, dot_file, tmp_path
+):
     proc = run([STEPS_DIR / name], tmp_path, extra_env={"PATH": str(tmp_path / "empty")})
     assert proc.returncode == 0, tail(proc)
     assert "Graphviz" in proc.stdout

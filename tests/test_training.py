@@ -1,4 +1,5 @@
 """Real training runs, seeded, a second or less each: the tutorial's models learn what they should."""
+
 import gc
 import io
 import math
@@ -14,8 +15,13 @@ import dezero_lite as dz
 import dezero_lite.functions as F
 import dezero_lite.layers as L
 from dezero_lite.dataloaders import DataLoader
-from dezero_lite.datasets import (Digits, LinearRegressionData, LogicGate, LogisticRegressionData,
-                                  Spiral)
+from dezero_lite.datasets import (
+    Digits,
+    LinearRegressionData,
+    LogicGate,
+    LogisticRegressionData,
+    Spiral,
+)
 from dezero_lite.models import MLP
 from dezero_lite.optimizers import SGD, Adam
 from dezero_lite.progress import SimpleBar, progress, save_loss_curve
@@ -162,8 +168,11 @@ def test_progress_falls_back_to_the_built_in_bar_without_tqdm(monkeypatch):
 
 def test_loss_curve_png(tmp_path):
     pytest.importorskip("matplotlib", reason="matplotlib is an optional dependency")
-    path = save_loss_curve([1.0, 0.5, dz.Variable(np.array(0.25))], tmp_path / "sub" / "loss.png",
-                           accuracy=[0.1, 0.5, 0.9])
+    path = save_loss_curve(
+        [1.0, 0.5, dz.Variable(np.array(0.25))],
+        tmp_path / "sub" / "loss.png",
+        accuracy=[0.1, 0.5, 0.9],
+    )
     with open(path, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
@@ -177,8 +186,20 @@ def test_loss_curve_without_matplotlib_says_what_to_install(monkeypatch, tmp_pat
 def test_train_tool_runs_and_writes_its_pictures(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "tools", "train.py"), "--epochs", "3", "--quiet",
-         "--out", str(out)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        [
+            sys.executable,
+            os.path.join(ROOT, "tools", "train.py"),
+            "--epochs",
+            "3",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     line = [s for s in proc.stdout.splitlines() if "test accuracy" in s][0]
     assert float(line.split()[-1]) > 0.9

@@ -1,4 +1,5 @@
 """Image transforms on Pillow images (and arrays), against plain NumPy slicing."""
+
 import sys
 
 import numpy as np
@@ -92,8 +93,15 @@ def test_a_pipeline_of_pil_images_feeds_a_dataset():
             self.data = [Image.fromarray(picture(10, 8)) for _ in range(3)]
             self.label = np.array([0, 1, 2])
 
-    pipeline = T.Compose([T.Convert("RGB"), T.Resize((6, 6)), T.CenterCrop(4), T.ToArray(),
-                          T.Normalize([0.0, 0.0, 0.0], [255.0, 255.0, 255.0])])
+    pipeline = T.Compose(
+        [
+            T.Convert("RGB"),
+            T.Resize((6, 6)),
+            T.CenterCrop(4),
+            T.ToArray(),
+            T.Normalize([0.0, 0.0, 0.0], [255.0, 255.0, 255.0]),
+        ]
+    )
     x, t = Photos(transform=pipeline)[1]
     assert x.shape == (3, 4, 4) and x.dtype == np.float32 and x.min() >= 0 and x.max() <= 1
     assert t == 1
@@ -101,9 +109,16 @@ def test_a_pipeline_of_pil_images_feeds_a_dataset():
 
 def test_without_pillow_an_image_transform_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)
-    for make in (lambda: T.Resize(4), lambda: T.CenterCrop(2), lambda: T.Convert("L"),
-                 lambda: T.ToPIL(), lambda: T.ToArray()(object())):
-        with pytest.raises(ImportError, match=r"pip install pillow \(or pip install dezero_lite\[image\]\)"):
+    for make in (
+        lambda: T.Resize(4),
+        lambda: T.CenterCrop(2),
+        lambda: T.Convert("L"),
+        lambda: T.ToPIL(),
+        lambda: T.ToArray()(object()),
+    ):
+        with pytest.raises(
+            ImportError, match=r"pip install pillow \(or pip install dezero_lite\[image\]\)"
+        ):
             make()
     arr = np.ones((1, 2, 2))
     assert T.ToArray()(arr) is arr  # arrays need no Pillow

@@ -9,6 +9,7 @@ The expression is parsed with `ast` and never handed to eval(): only numbers, th
 given with --at, + - * / ** and unary minus, and calls to dezero_lite.functions by name,
 and no array may grow past --max-elements (a million by default).
 """
+
 import argparse
 import ast
 import inspect
@@ -23,11 +24,16 @@ import dezero_lite as dz
 import dezero_lite.functions as F
 from dezero_lite.graph import GraphvizError, get_dot_graph, plot_dot_graph
 
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-           ast.Div: operator.truediv, ast.Pow: operator.pow}
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
 
 
-MAX_ELEMENTS = 10 ** 6  # per intermediate array: a formula tool should not fill the memory
+MAX_ELEMENTS = 10**6  # per intermediate array: a formula tool should not fill the memory
 MAX_ECHO = 80  # characters of the user's text repeated in a message
 
 
@@ -39,7 +45,9 @@ class RefusedExpression(ValueError):
 def _echo(text):
     """The user's text for a message, cut short: a 100 KB formula is not repeated back."""
     text = str(text)
-    return repr(text) if len(text) <= MAX_ECHO else f"{text[:MAX_ECHO]!r}... ({len(text)} characters)"
+    return (
+        repr(text) if len(text) <= MAX_ECHO else f"{text[:MAX_ECHO]!r}... ({len(text)} characters)"
+    )
 
 
 def _cut(text, limit=400):
@@ -57,9 +65,11 @@ def _source(node):
 
 def library_functions():
     """The functions of dezero_lite.functions that an expression may call, by name."""
-    return {name: obj for name, obj in vars(F).items()
-            if not name.startswith("_") and inspect.isfunction(obj)
-            and obj.__module__ == F.__name__}
+    return {
+        name: obj
+        for name, obj in vars(F).items()
+        if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__ == F.__name__
+    }
 
 
 def _check(tree, names, funcs):
@@ -73,29 +83,39 @@ def _check(tree, names, funcs):
             stack.append(node.body)
         elif isinstance(node, ast.Constant):
             if type(node.value) not in (int, float, bool) and node.value is not None:
-                raise RefusedExpression(f"constant {_echo(repr(node.value))} is not allowed; only numbers")
+                raise RefusedExpression(
+                    f"constant {_echo(repr(node.value))} is not allowed; only numbers"
+                )
         elif isinstance(node, ast.Name):
             if node.id in names:
                 continue
             if node.id in funcs:
                 raise RefusedExpression(f"{node.id!r} is a function: call it, as in {node.id}(x)")
             hint = node.id if len(node.id) <= 40 else "NAME"
-            raise RefusedExpression(f"name {_echo(node.id)} is not given; pass its value with --at {hint}=VALUE")
+            raise RefusedExpression(
+                f"name {_echo(node.id)} is not given; pass its value with --at {hint}=VALUE"
+            )
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
-                raise RefusedExpression(f"operator {type(node.op).__name__} is not allowed; use + - * / **")
+                raise RefusedExpression(
+                    f"operator {type(node.op).__name__} is not allowed; use + - * / **"
+                )
             stack += [node.right, node.left]
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.USub, ast.UAdd)):
-                raise RefusedExpression(f"unary {type(node.op).__name__} is not allowed; only unary minus")
+                raise RefusedExpression(
+                    f"unary {type(node.op).__name__} is not allowed; only unary minus"
+                )
             stack.append(node.operand)
         elif isinstance(node, ast.Tuple):  # shapes and axes, as in reshape(x, (3, 1))
             stack += reversed(node.elts)
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in funcs:
                 what = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-                raise RefusedExpression(f"cannot call {_echo(what)}; only functions of dezero_lite.functions "
-                                        "by plain name, such as tanh(x) or exp(x)")
+                raise RefusedExpression(
+                    f"cannot call {_echo(what)}; only functions of dezero_lite.functions "
+                    "by plain name, such as tanh(x) or exp(x)"
+                )
             for arg in node.args:
                 if isinstance(arg, ast.Starred):
                     raise RefusedExpression("*arguments are not allowed")
@@ -104,7 +124,9 @@ def _check(tree, names, funcs):
                     raise RefusedExpression("**arguments are not allowed")
             stack += reversed([*node.args, *(kw.value for kw in node.keywords)])
         else:
-            raise RefusedExpression(f"{type(node).__name__} is not allowed in an expression ({_source(node)})")
+            raise RefusedExpression(
+                f"{type(node).__name__} is not allowed in an expression ({_source(node)})"
+            )
 
 
 def _arithmetic(op, a, b):
@@ -133,15 +155,24 @@ class _Guard:
         self.limit = limit
 
     def refuse(self, what, n):
-        raise RefusedExpression(f"{what} would make an array of {n:,} elements, more than the "
-                                f"limit of {self.limit:,} (--max-elements)")
+        raise RefusedExpression(
+            f"{what} would make an array of {n:,} elements, more than the "
+            f"limit of {self.limit:,} (--max-elements)"
+        )
 
     def before(self, what, values, matmul=False):
-        shapes = [np.shape(v.data if isinstance(v, dz.Variable) else v) for v in values
-                  if isinstance(v, (dz.Variable, np.ndarray, np.generic, int, float))]
+        shapes = [
+            np.shape(v.data if isinstance(v, dz.Variable) else v)
+            for v in values
+            if isinstance(v, (dz.Variable, np.ndarray, np.generic, int, float))
+        ]
         for v in values:  # shapes given as arguments, as in broadcast_to(x, (3, 4))
-            if (isinstance(v, tuple) and v and all(type(s) is int for s in v)
-                    and _size(v) > self.limit):
+            if (
+                isinstance(v, tuple)
+                and v
+                and all(type(s) is int for s in v)
+                and _size(v) > self.limit
+            ):
                 self.refuse(what, _size(v))
         if matmul and len(shapes) >= 2 and len(shapes[0]) >= 1 and len(shapes[1]) >= 1:
             n = _size(shapes[0][:-1]) * shapes[1][-1]
@@ -196,12 +227,15 @@ def _evaluate(tree, env, funcs, limit=MAX_ELEMENTS):
             value = _arithmetic(_BINARY[type(node.op)], *values)
         else:
             name = node.func.id
-            args = values[:len(node.args)]
-            kwargs = {kw.arg: v for kw, v in zip(node.keywords, values[len(node.args):], strict=True)}
+            args = values[: len(node.args)]
+            kwargs = {
+                kw.arg: v for kw, v in zip(node.keywords, values[len(node.args) :], strict=True)
+            }
             guard.before(name + "()", values, matmul=name in ("matmul", "linear"))
             value = funcs[name](*args, **kwargs)
-        results[id(node)] = guard.after(type(node).__name__ if not isinstance(node, ast.Call)
-                                        else node.func.id + "()", value)
+        results[id(node)] = guard.after(
+            type(node).__name__ if not isinstance(node, ast.Call) else node.func.id + "()", value
+        )
     return results.popitem()[1]
 
 
@@ -236,8 +270,10 @@ def parse_expression(text, names):
     try:
         tree = _parse(text.strip())
     except RecursionError:
-        raise RefusedExpression(f"the expression {_echo(text)} is nested too deeply for Python's parser; "
-                                "split it, or use sum(...) over an array") from None
+        raise RefusedExpression(
+            f"the expression {_echo(text)} is nested too deeply for Python's parser; "
+            "split it, or use sum(...) over an array"
+        ) from None
     except (SyntaxError, ValueError, MemoryError) as e:
         message = e.msg if isinstance(e, SyntaxError) else str(e)
         raise RefusedExpression(f"cannot parse {_echo(text)}: {_cut(message, MAX_ECHO)}") from None
@@ -253,10 +289,16 @@ def evaluate(text, values, params=(), max_elements=MAX_ELEMENTS):
     tree = parse_expression(text, set(values))
     for name, v in values.items():
         if np.size(v) > max_elements:
-            raise RefusedExpression(f"the value of {name} has {np.size(v):,} elements, more than "
-                                    f"the limit of {max_elements:,} (--max-elements)")
-    env = {name: (dz.Parameter if name in params else dz.Variable)(
-        np.asarray(v, dtype=np.float64), name=name) for name, v in values.items()}
+            raise RefusedExpression(
+                f"the value of {name} has {np.size(v):,} elements, more than "
+                f"the limit of {max_elements:,} (--max-elements)"
+            )
+    env = {
+        name: (dz.Parameter if name in params else dz.Variable)(
+            np.asarray(v, dtype=np.float64), name=name
+        )
+        for name, v in values.items()
+    }
     with np.errstate(all="ignore"):
         result = _evaluate(tree, env, library_functions(), max_elements)
     return dz.as_variable(result), env
@@ -271,8 +313,10 @@ def _parse_at(item):
         value = ast.literal_eval(text.strip())
         array = np.array(value, dtype=np.float64)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise ValueError(f"the value of {name} must be a number or a list of numbers, as in "
-                         f"{name}=2.5 or {name}=[1,2,3]; got {text!r}") from None
+        raise ValueError(
+            f"the value of {name} must be a number or a list of numbers, as in "
+            f"{name}=2.5 or {name}=[1,2,3]; got {text!r}"
+        ) from None
     if isinstance(value, (str, bytes, bool, complex)) or array.dtype == object:
         raise ValueError(f"the value of {name} must be a number or a list of numbers; got {text!r}")
     return name, array
@@ -282,33 +326,83 @@ def build_parser():
     p = argparse.ArgumentParser(
         prog="plot_graph.py",
         description="Draw the computation graph of an expression with dezero_lite and Graphviz.",
-        epilog='An expression that starts with "-" goes after "--", as in: -- "-x**2" --at x=1')
+        epilog='An expression that starts with "-" goes after "--", as in: -- "-x**2" --at x=1',
+    )
     p.add_argument("expression", help='for example "tanh(x)" or "x**2 * exp(-y)"')
-    p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE",
-                   help="value of a variable: a number or a list such as [1,2,3] (repeatable)")
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="like --at, but the variable is a Parameter (a weight), drawn as one")
-    p.add_argument("--order", type=int, default=0, metavar="N",
-                   help="draw the graph of the N-th derivative instead of the value (default 0)")
-    p.add_argument("--wrt", metavar="NAME", help="variable to differentiate by (needed if there are several)")
-    p.add_argument("--grads", action="store_true",
-                   help="run one backward pass and draw values, gradients and the backward order")
-    p.add_argument("--animate", metavar="FILE",
-                   help="draw the backward pass frame by frame into FILE (.html or .gif)")
-    p.add_argument("-o", "--output", default="graph.png",
-                   help="picture to write: .png, .svg or .pdf; the .dot text goes beside it")
-    p.add_argument("--rankdir", choices=["TB", "LR"], default="TB",
-                   help="top-down (TB, default) or left-to-right (LR)")
+    p.add_argument(
+        "--at",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="value of a variable: a number or a list such as [1,2,3] (repeatable)",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="like --at, but the variable is a Parameter (a weight), drawn as one",
+    )
+    p.add_argument(
+        "--order",
+        type=int,
+        default=0,
+        metavar="N",
+        help="draw the graph of the N-th derivative instead of the value (default 0)",
+    )
+    p.add_argument(
+        "--wrt", metavar="NAME", help="variable to differentiate by (needed if there are several)"
+    )
+    p.add_argument(
+        "--grads",
+        action="store_true",
+        help="run one backward pass and draw values, gradients and the backward order",
+    )
+    p.add_argument(
+        "--animate",
+        metavar="FILE",
+        help="draw the backward pass frame by frame into FILE (.html or .gif)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        default="graph.png",
+        help="picture to write: .png, .svg or .pdf; the .dot text goes beside it",
+    )
+    p.add_argument(
+        "--rankdir",
+        choices=["TB", "LR"],
+        default="TB",
+        help="top-down (TB, default) or left-to-right (LR)",
+    )
     p.add_argument("--brief", action="store_true", help="leave out shapes and dtypes")
     p.add_argument("--values", action="store_true", help="show data and grad of small arrays")
-    p.add_argument("--show-order", action="store_true",
-                   help="number the functions in the order backward visits them")
-    p.add_argument("--max-elements", type=int, default=MAX_ELEMENTS, metavar="N",
-                   help="refuse to make any array bigger than N elements (default {})".format(format(MAX_ELEMENTS, ",")))
-    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="stop Graphviz's dot after this long (default 60)")
-    p.add_argument("--dot", action="store_true",
-                   help="print the DOT text to stdout instead of drawing a picture")
+    p.add_argument(
+        "--show-order",
+        action="store_true",
+        help="number the functions in the order backward visits them",
+    )
+    p.add_argument(
+        "--max-elements",
+        type=int,
+        default=MAX_ELEMENTS,
+        metavar="N",
+        help="refuse to make any array bigger than N elements (default {})".format(
+            format(MAX_ELEMENTS, ",")
+        ),
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="stop Graphviz's dot after this long (default 60)",
+    )
+    p.add_argument(
+        "--dot",
+        action="store_true",
+        help="print the DOT text to stdout instead of drawing a picture",
+    )
     return p
 
 
@@ -326,14 +420,14 @@ def derivative(y, x, order):
     yname = y.name or "y"
     for k in range(1, order + 1):
         if y.size != 1:
-            print(f"note: the result has shape {y.shape}; differentiating its sum",
-                  file=sys.stderr)
+            print(f"note: the result has shape {y.shape}; differentiating its sum", file=sys.stderr)
             y = F.sum(y)
         seed = dz.Variable(np.ones_like(y.data), name="seed")
-        gx, = dz.grad([y], [x], grad_outputs=[seed], create_graph=True)
+        (gx,) = dz.grad([y], [x], grad_outputs=[seed], create_graph=True)
         if gx is None:
-            raise ValueError(f"derivative {k} does not depend on {x.name} (it is zero): "
-                             "nothing to draw")
+            raise ValueError(
+                f"derivative {k} does not depend on {x.name} (it is zero): nothing to draw"
+            )
         y = gx
         y.name = f"d{yname}/d{x.name}" if k == 1 else f"d{k}{yname}/d{x.name}{k}"
     return y
@@ -357,8 +451,10 @@ def main(argv=None):
         if args.order < 0:
             raise ValueError(f"--order must be 0 or more, not {args.order}")
         if args.order > 0 and (args.grads or args.animate):
-            raise ValueError("--grads and --animate show the backward pass of the formula "
-                             "itself: leave out --order")
+            raise ValueError(
+                "--grads and --animate show the backward pass of the formula "
+                "itself: leave out --order"
+            )
         result, env = evaluate(args.expression, values, params, args.max_elements)
         if result.name is None:
             result.name = output_name(env)
@@ -366,9 +462,13 @@ def main(argv=None):
             wrt = args.wrt
             if wrt is None:
                 if len(env) != 1:
-                    raise ValueError("say which variable to differentiate by with --wrt "
-                                     "(given: {})".format(", ".join(sorted(env))) if env else
-                                     "the expression has no variable to differentiate by")
+                    raise ValueError(
+                        "say which variable to differentiate by with --wrt (given: {})".format(
+                            ", ".join(sorted(env))
+                        )
+                        if env
+                        else "the expression has no variable to differentiate by"
+                    )
                 wrt = next(iter(env))
             if wrt not in env:
                 raise ValueError(f"--wrt {_echo(wrt)} is not one of the given variables")
@@ -381,13 +481,22 @@ def main(argv=None):
     except Exception as e:  # a bad value or a failing op: say what, without a traceback
         print(f"plot_graph.py: error: {type(e).__name__}: {_cut(e)}", file=sys.stderr)
         return 1
-    options = dict(show_values=args.values or args.grads, rankdir=args.rankdir,
-                   show_order=args.show_order or args.grads)
+    options = dict(
+        show_values=args.values or args.grads,
+        rankdir=args.rankdir,
+        show_order=args.show_order or args.grads,
+    )
     try:
         if args.animate:
             from dezero_lite.graph import animate_backward
-            animate_backward(result, args.animate, verbose=not args.brief, rankdir=args.rankdir,
-                             timeout=args.timeout)
+
+            animate_backward(
+                result,
+                args.animate,
+                verbose=not args.brief,
+                rankdir=args.rankdir,
+                timeout=args.timeout,
+            )
             print(f"wrote {args.animate}")
             return 0
         if args.dot:

@@ -8,6 +8,7 @@ Usage:
 Files the steps write go to $DEZERO_STEPS_OUT if set (passed through
 unchanged), else to steps/out/. Exit status 0 only when every step passed.
 """
+
 import argparse
 import os
 import re
@@ -71,11 +72,18 @@ def run_step(path, timeout):
     """Run one step; return (status, seconds, combined output)."""
     start = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                              timeout=timeout, env=os.environ.copy())
+        proc = subprocess.run(
+            [sys.executable, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=os.environ.copy(),
+        )
     except subprocess.TimeoutExpired as exc:
-        output = "".join(s if isinstance(s, str) else (s or b"").decode(errors="replace")
-                         for s in (exc.stdout, exc.stderr))
+        output = "".join(
+            s if isinstance(s, str) else (s or b"").decode(errors="replace")
+            for s in (exc.stdout, exc.stderr)
+        )
         return f"FAILED (timed out after {timeout:g} s)", time.perf_counter() - start, output
     seconds = time.perf_counter() - start
     output = proc.stdout + proc.stderr
@@ -89,12 +97,21 @@ def run_step(path, timeout):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description="Run the tutorial steps in steps/, each as a subprocess.",
-        epilog="Examples: run_steps.py | run_steps.py 3 9 | run_steps.py 5 | run_steps.py step02 step07")
+        epilog="Examples: run_steps.py | run_steps.py 3 9 | run_steps.py 5 | run_steps.py step02 step07",
+    )
     parser.add_argument("steps", nargs="*", help="N, FIRST LAST, or step names (default: all)")
-    parser.add_argument("--steps-dir", type=Path, default=STEPS_DIR,
-                        help="folder holding stepNN.py files (default: %(default)s)")
-    parser.add_argument("--timeout", type=float, default=120.0,
-                        help="seconds one step may take (default: %(default)s)")
+    parser.add_argument(
+        "--steps-dir",
+        type=Path,
+        default=STEPS_DIR,
+        help="folder holding stepNN.py files (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds one step may take (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     steps = find_steps(args.steps_dir)
@@ -118,8 +135,9 @@ def main(argv=None):
         counts["missing a dependency" if status == "MISSING DEPENDENCY" else "failed"] += 1
         for line in output.rstrip().splitlines()[-TAIL_LINES:]:
             print(f"    | {line}")
-    summary = ", ".join(f"{n} {what}" for what, n in counts.items()
-                        if n or what != "missing a dependency")
+    summary = ", ".join(
+        f"{n} {what}" for what, n in counts.items() if n or what != "missing a dependency"
+    )
     print(f"{summary} in {total:.2f} s")
     return 0 if counts["passed"] == len(chosen) else 1
 

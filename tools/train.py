@@ -6,6 +6,7 @@ Shows a progress bar with the loss, prints the test accuracy, and writes into th
 folder: the loss curve (loss.png), the model's computation graph (model.png, or only
 model.dot when Graphviz is missing) and the trained weights (digits_mlp.npz).
 """
+
 import argparse
 import math
 import os
@@ -29,6 +30,7 @@ def evaluate(model, dataset):
 
 def number(kind, low, what):
     """An argparse type: a finite number of kind (int or float) that is at least low."""
+
     def parse(text):
         try:
             value = kind(text)
@@ -37,6 +39,7 @@ def number(kind, low, what):
         if not math.isfinite(value) or value < low or (kind is float and value == low):
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
         return value
+
     return parse
 
 
@@ -46,10 +49,16 @@ def main(argv=None):
     parser.add_argument("--epochs", type=positive, default=30)
     parser.add_argument("--batch-size", type=positive, default=64)
     parser.add_argument("--hidden", type=positive, default=100)
-    parser.add_argument("--lr", type=number(float, 0.0, "a finite number above 0"), default=0.01,
-                        help="Adam's alpha")
+    parser.add_argument(
+        "--lr",
+        type=number(float, 0.0, "a finite number above 0"),
+        default=0.01,
+        help="Adam's alpha",
+    )
     parser.add_argument("--seed", type=number(int, 0, "a whole number of at least 0"), default=0)
-    parser.add_argument("--out", default="out", help="folder for the pictures and weights (default: out)")
+    parser.add_argument(
+        "--out", default="out", help="folder for the pictures and weights (default: out)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:  # before training, so that a bad --out costs nothing
@@ -78,14 +87,18 @@ def main(argv=None):
             optimizer.update()
             total += float(loss.data) * len(t)
         if not math.isfinite(total):
-            raise SystemExit(f"training diverged in epoch {epoch + 1} (the loss is {total}); "
-                             f"try a smaller --lr than {args.lr}")
+            raise SystemExit(
+                f"training diverged in epoch {epoch + 1} (the loss is {total}); "
+                f"try a smaller --lr than {args.lr}"
+            )
         losses.append(total / len(train))
         accs.append(evaluate(model, test))
         bar.set_postfix(loss=losses[-1], test_acc=accs[-1])
     elapsed = time.perf_counter() - start
     print(model)
-    print(f"trained {args.epochs} epochs in {elapsed:.2f} s ({1000 * elapsed / args.epochs:.1f} ms per epoch)")
+    print(
+        f"trained {args.epochs} epochs in {elapsed:.2f} s ({1000 * elapsed / args.epochs:.1f} ms per epoch)"
+    )
     print(f"final training loss {losses[-1]:.4f}, test accuracy {accs[-1]:.4f}")
 
     weights = os.path.join(args.out, "digits_mlp.npz")
@@ -96,8 +109,9 @@ def main(argv=None):
     assert evaluate(again, test) == accs[-1], "reloaded weights give another accuracy"
     print(f"weights: {weights}")
 
-    curve = save_loss_curve(losses, os.path.join(args.out, "loss.png"), title="digits MLP",
-                            test_accuracy=accs)
+    curve = save_loss_curve(
+        losses, os.path.join(args.out, "loss.png"), title="digits MLP", test_accuracy=accs
+    )
     print(f"loss curve: {curve}")
 
     graph = os.path.join(args.out, "model.png")
