@@ -415,7 +415,8 @@ def _backprop(seeds, create_graph, retain=()):
                     f"{type(f).__name__}.backward returned {len(gxs)} gradients "
                     f"for {len(f.inputs)} inputs"
                 )
-            for x, gx in zip(f.inputs, gxs, strict=True):
+            # (the count is checked above; strict= would cost a keyword call per Function)
+            for x, gx in zip(f.inputs, gxs):  # noqa: B905
                 if gx is None or type(x) is Constant:
                     continue
                 gx = _checked_grad(f, x, gx, create_graph)

@@ -77,7 +77,7 @@ def _unbroadcast(f, *gxs):
     return tuple(
         [
             gx if gx is None or gx.shape == x.shape else sum_to(gx, x.shape)
-            for gx, x in zip(gxs, f.inputs, strict=True)
+            for gx, x in zip(gxs, f.inputs)  # noqa: B905  (the backward loop checks the count)
         ]
     )
 

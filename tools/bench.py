@@ -312,6 +312,23 @@ def nograd_dezero(grad_mode, batch):
     return run
 
 
+def nograd_torch(grad_mode, batch):
+    """The same forward passes in PyTorch, for the ratio it gets from torch.no_grad()."""
+    (W1, b1), (W2, b2) = [
+        (torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True))
+        for W, b in _mlp_weights((64, 100, 10))
+    ]
+    x = torch.tensor(_mlp_data(64, 10)[0][:batch])
+
+    def run():
+        for _ in range(100):
+            with torch.set_grad_enabled(grad_mode):
+                y = torch.sigmoid(x @ W1 + b1) @ W2 + b2
+        return y.detach().numpy()
+
+    return run
+
+
 # The CNN training step: batch 32 of 1x28x28, a 3x3 convolution with 8 filters and pad 1,
 # ReLU, 2x2 max pooling, a linear layer to 10 classes, softmax cross entropy, one SGD step.
 
@@ -843,11 +860,17 @@ def main(argv=None):
         )
     for batch in (100, 1) if "nograd" in only else ():
         runs = {"graph": nograd_dezero(True, batch), "no_grad": nograd_dezero(False, batch)}
+        if torch:
+            runs.update(
+                torch_graph=nograd_torch(True, batch), torch_no_grad=nograd_torch(False, batch)
+            )
         med = time_interleaved(runs, repeats * 5)
         results[f"no_grad speedup, batch {batch}"] = med["graph"] / med["no_grad"]
+        ours = f"{med['graph'] / med['no_grad']:.2f}x"
+        theirs = f" (PyTorch: {med['torch_graph'] / med['torch_no_grad']:.2f}x)" if torch else ""
         print(
             f"small-MLP forward of a batch of {batch}, time with a graph / under no_grad(): "
-            f"{med['graph'] / med['no_grad']:.2f}x"
+            f"{ours}{theirs}"
         )
     if "memory" in only:
         results["memory"] = memory_growth()
