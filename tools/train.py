@@ -119,8 +119,8 @@ def main(argv=None):
         model.plot(test.data[:1], to_file=graph)
         print(f"model graph: {graph}")
     except RuntimeError as e:  # Graphviz missing or failing: the .dot text is written anyway
-        first = str(e).splitlines()[0]
-        print(f"model graph: {os.path.splitext(graph)[0] + '.dot'} only ({first})")
+        why = " ".join(str(e).splitlines()[:2])  # what failed, and why
+        print(f"model graph: {os.path.splitext(graph)[0] + '.dot'} only ({why})")
     return accs[-1]
 
 
