@@ -389,9 +389,8 @@ def _backprop(seeds, create_graph, retain=()):
             f = heapq.heappop(heap)[2]
             if f.forward_time != _last_write:  # something was written since: look closer
                 _check_unchanged(f)
-            if (
-                len(f.outputs) == 1
-            ):  # (nearly always; f is on the heap because its output has a gradient)
+            # One output, nearly always; its gradient is there, or f would not be on the heap.
+            if len(f.outputs) == 1:
                 y = f.outputs[0]()
                 gys = (grads.pop(y),)
                 if retain and (retain is True or y in retain):
@@ -449,10 +448,8 @@ def _checked_grad(f, x, gx, create_graph):
         if not isinstance(gx, Variable):
             gx = Variable(as_array(gx))
         data = gx._data
-    else:
-        if type(gx) is not np.ndarray and not isinstance(
-            gx, np.generic
-        ):  # (0-d work gives scalars)
+    else:  # an ndarray, or a NumPy scalar (arithmetic on 0-d arrays gives those)
+        if type(gx) is not np.ndarray and not isinstance(gx, np.generic):
             gx = gx._data if isinstance(gx, Variable) else as_array(gx)
         data = gx
     if data.shape != x._data.shape:
@@ -559,9 +556,8 @@ class Function:
     forward_time: float = 0
     copies: list[np.ndarray] | None = None  # the arrays it used, kept under detect_changes()
 
-    def __call__(
-        self, *inputs: Any
-    ) -> Any:  # Variables, arrays, numbers -> Variable (a list if several)
+    def __call__(self, *inputs: Any) -> Any:
+        """Variables, arrays or numbers in; a Variable out (a list if several)."""
         if _arrays_only.get():  # called by an op's backward in a pass that builds no graph
             return self._forward_arrays(inputs)
         # Arrays and numbers become Constants; the loop keeps the common all-Variable call cheap.
@@ -623,7 +619,7 @@ class Function:
     def forward(self, *xs: Any) -> np.ndarray | tuple[np.ndarray, ...]:  # Any: ops name their own
         raise NotImplementedError(f"{type(self).__name__} has no forward")
 
-    def backward(self, *gys: Any) -> Variable | tuple[Variable | None, ...] | None:
+    def backward(self, *gys: Any) -> Any:  # a gradient per input: Variable, array or None
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
 

@@ -462,9 +462,8 @@ class CIFAR10(Dataset):
         sizes = {
             name: count * record for name, count in {**self.train_files, **self.test_files}.items()
         }
-        path = get_file(
-            self.url, check=_check_tar(sizes)
-        )  # both halves, so a bad archive is fetched anew
+        # both halves are checked, so that a bad archive is fetched anew
+        path = get_file(self.url, check=_check_tar(sizes))
         members = _tar_members(path, {name: sizes[name] for name in counts}, max(sizes.values()))
         rows = np.concatenate(
             [np.frombuffer(members[name], np.uint8).reshape(-1, record) for name in counts]

@@ -523,9 +523,8 @@ def flatten(x: VariableLike) -> Variable:
         raise ValueError(
             "flatten: a 0-d variable has no batch axis to keep; use reshape(x, (1, 1))"
         )
-    return reshape(
-        x, (x.shape[0], int(np.prod(x.shape[1:], dtype=np.int64)))
-    )  # -1 fails when empty
+    # (the size given, not -1: reshape cannot infer -1 when the batch is empty)
+    return reshape(x, (x.shape[0], int(np.prod(x.shape[1:], dtype=np.int64))))
 
 
 class BroadcastTo(Function):
@@ -837,9 +836,8 @@ def sigmoid_cross_entropy(x: VariableLike, t: VariableLike) -> Variable:
     """binary cross-entropy of sigmoid(x) against targets t, from the scores x"""
     x = _input(x)
     _floating("sigmoid_cross_entropy", x)
-    t = cast(
-        np.ndarray, _target_like(t.data if isinstance(t, Variable) else t, x)
-    )  # (an array now)
+    t = _target_like(t.data if isinstance(t, Variable) else t, x)
+    t = cast(np.ndarray, t)  # (an array now)
     if np.size(t) != x.size:
         raise ValueError(
             f"sigmoid_cross_entropy: {x.size} scores of shape {x.shape} but "

@@ -161,13 +161,8 @@ def _is_constant(x):
     return _Constant is not None and type(x) is _Constant
 
 
-_HIDDEN = {
-    "inputs",
-    "outputs",
-    "generation",
-    "output_specs",
-    "forward_time",
-}  # the core's bookkeeping
+# the core's bookkeeping
+_HIDDEN = {"inputs", "outputs", "generation", "output_specs", "forward_time"}
 
 
 def _format_argument(value):

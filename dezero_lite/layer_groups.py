@@ -17,12 +17,9 @@ if TYPE_CHECKING:
 __all__ = ["record_layers"]
 
 # Filled only inside record_layers, and weak, so that recording keeps no graph alive:
-_layer_of: dict[
-    int, tuple[weakref.ref[Any], str]
-] = {}  # id(Function) -> (weakref to it, layer path)
-_param_path: dict[
-    int, tuple[weakref.ref[Any], str]
-] = {}  # id(Parameter) -> (weakref to it, "l0/W")
+# id(Function) -> (weakref to it, layer path); id(Parameter) -> (weakref to it, "l0/W")
+_layer_of: dict[int, tuple[weakref.ref[Any], str]] = {}
+_param_path: dict[int, tuple[weakref.ref[Any], str]] = {}
 _recording: list[record_layers] = []  # the active recorders, innermost last
 
 
@@ -62,12 +59,10 @@ class record_layers:
                 if id(sub) not in self.paths:
                     self.paths[id(sub)] = prefix + name
                     stack.append((prefix + name + "/", sub))
-        self.calls: dict[
-            int, Any
-        ] = {}  # call number -> (path, inputs, outputs, parent call number)
-        self.finished: list[
-            int
-        ] = []  # call numbers in the order the calls returned (inner ones first)
+        # call number -> (path, inputs, outputs, parent call number)
+        self.calls: dict[int, Any] = {}
+        # call numbers in the order the calls returned (inner ones first)
+        self.finished: list[int] = []
         self._stack: list[int] = []
 
     def __enter__(self):

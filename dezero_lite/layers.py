@@ -63,9 +63,8 @@ class Layer:
 
     def _walk(self, prefix, seen):
         """(path, owning layer, attribute name, Parameter) for every parameter, once each."""
-        seen.add(
-            id(self)
-        )  # a layer reached again (MLP keeps its layers in a list too) adds nothing
+        # A layer reached again (MLP keeps its layers in a list too) adds nothing.
+        seen.add(id(self))
         for name in self._params:
             obj = self.__dict__[name]
             if id(obj) in seen:  # ids are safe: every layer and parameter here is alive

@@ -71,6 +71,5 @@ for i in range(5001):
 print(f"prediction for x = 10: {predict(np.array([[10.0]])).item():.6f}")
 assert abs(W.item() - 1) < 1e-4 and abs(b.item() - 1) < 1e-4
 assert losses[-1] < 1e-8
-assert all(
-    later <= earlier for earlier, later in zip(losses, losses[1:], strict=False)
-)  # always downhill
+# always downhill
+assert all(later <= earlier for earlier, later in zip(losses, losses[1:], strict=False))

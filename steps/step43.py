@@ -138,9 +138,8 @@ t = math.tanh(1.0)
 assert abs(values[0] - t) < 1e-15
 assert abs(values[1] - (1 - t**2)) < 1e-14
 assert abs(values[2] - (-2 * t * (1 - t**2))) < 1e-14
-assert (
-    abs(values[3] - (-2 * (1 - t**2) * (1 - 3 * t**2))) < 1e-14
-)  # tanh''' = -2 (1 - t^2)(1 - 3 t^2)
+# tanh''' = -2 (1 - t^2)(1 - 3 t^2)
+assert abs(values[3] - (-2 * (1 - t**2) * (1 - 3 * t**2))) < 1e-14
 assert abs(values[4] - 8 * t * (1 - t**2) * (2 - 3 * t**2)) < 1e-14
 assert texts == texts_again  # the text depends only on the graph
 assert texts[0] == get_dot_graph(chain[0], verbose=False)

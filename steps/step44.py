@@ -104,9 +104,8 @@ assert np.array_equal(data.data, x) and np.array_equal(data.label, t)
 assert first_grads == (-28.0, -8.0) == formula
 assert abs(W.data.item() - 1) < 1e-5 and abs(b.data.item() - 1) < 1e-5  # measured 2.4e-7, 8.8e-7
 assert by_hand[-1] < 1e-11  # measured 1.4e-13
-assert all(
-    later < earlier for earlier, later in zip(by_hand, by_hand[1:], strict=False)
-)  # always downhill
+# always downhill
+assert all(later < earlier for earlier, later in zip(by_hand, by_hand[1:], strict=False))
 assert with_layer == by_hand  # the same run, tidier code: the same arithmetic in the same order
 assert np.array_equal(layer.W.data, W.data) and np.array_equal(layer.b.data, b.data)
 assert abs(fresh.W.data.item() - 1) < 1e-4 and abs(fresh.b.data.item() - 1) < 1e-4

@@ -23,12 +23,11 @@ import dezero_lite.functions as F
 OUT = Path(os.environ.get("DEZERO_STEPS_OUT", Path(__file__).resolve().parent / "out"))
 OUT.mkdir(parents=True, exist_ok=True)
 
-image = np.array(
-    [[3, 0, 1, 2], [1, 5, 2, 0], [0, 1, 4, 3], [2, 2, 0, 1]], dtype=np.float64
-).reshape(1, 1, 4, 4)  # (N, C, H, W)
-filt = np.array(
-    [[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=np.float64
-)  # left column minus right column
+# (N, C, H, W)
+image = np.array([[3, 0, 1, 2], [1, 5, 2, 0], [0, 1, 4, 3], [2, 2, 0, 1]], dtype=np.float64)
+image = image.reshape(1, 1, 4, 4)
+# left column minus right column
+filt = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=np.float64)
 
 col = F.im2col(image, kernel_size=3, stride=1, pad=0).data
 print("a 4x4 image and a 3x3 filter: the filter fits in 2x2 = 4 positions")

@@ -104,9 +104,8 @@ def test_resnet50_on_a_224x224_image():
     assert s["conv1/W"] == (64, 3, 7, 7) and s["res2/a/conv1/W"] == (64, 64, 1, 1)
     assert s["res3/a/conv2/W"] == (128, 128, 3, 3) and s["res5/a/conv4/W"] == (2048, 1024, 1, 1)
     assert s["res4/b5/bn2/gamma"] == (256,) and s["fc6/W"] == (2048, 1000)
-    assert (
-        model.count_params() == 25_610_216
-    )  # the published ResNet-50, plus BatchNorm's running stats
+    # the published ResNet-50, plus BatchNorm's running stats
+    assert model.count_params() == 25_610_216
 
 
 @pytest.mark.slow

@@ -797,9 +797,8 @@ def main(argv=None):
         help="workload kinds: chain relu fanin mlp newton cnn backward nograd memory groups lstm",
     )
     ap.add_argument("--json", help="also write the results to this JSON file")
-    ap.add_argument(
-        "--held-chain", help=argparse.SUPPRESS
-    )  # the child process of held_chain_memory
+    # the child process of held_chain_memory:
+    ap.add_argument("--held-chain", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.held_chain:
         print(held_chain_bytes(args.held_chain))
