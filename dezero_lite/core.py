@@ -157,7 +157,9 @@ class Variable:
     """An ndarray with a gradient and a link to the Function that made it."""
 
     __slots__ = ("_data", "name", "grad", "creator", "generation", "__weakref__")
-    __array_priority__ = 200
+    # ndarray * Variable goes to Variable.__rmul__: NumPy hands any binary operator to a type
+    # whose __array_ufunc__ is None, and finds that out faster than it compares priorities.
+    __array_ufunc__ = None
 
     def __init__(self, data: np.ndarray | None, name: str | None = None) -> None:
         if data is not None and not _is_array(data):
@@ -418,7 +420,15 @@ def _backprop(seeds, create_graph, retain=()):
             for x, gx in zip(f.inputs, gxs):  # noqa: B905
                 if gx is None or type(x) is Constant:
                     continue
-                gx = _checked_grad(f, x, gx, create_graph)
+                # A plain array of x's shape and dtype (the common case) needs no checking call.
+                data = x._data
+                if (
+                    create_graph
+                    or type(gx) not in _ARRAY_TYPES
+                    or gx.shape != data.shape
+                    or gx.dtype != data.dtype
+                ):
+                    gx = _checked_grad(f, x, gx, create_graph)
                 old = grads.get(x)
                 grads[x] = gx if old is None else old + gx
                 creator = x.creator
@@ -432,6 +442,10 @@ def _backprop(seeds, create_graph, retain=()):
     if not create_graph:
         final = {x: _new_variable(gx) for x, gx in final.items()}
     return final
+
+
+# What NumPy arithmetic gives: arrays, and scalars from 0-d arrays.
+_ARRAY_TYPES = frozenset([np.ndarray, np.float64, np.float32, np.float16])
 
 
 def _zeros(shape, dtype, create_graph):
@@ -609,7 +623,11 @@ class Function:
         forward on plain arrays, nothing recorded, arrays out (a list if several)."""
         xs = []
         for x in inputs:
-            xs.append(x._data if isinstance(x, Variable) else _input_array(x, inputs))
+            if isinstance(x, Variable):
+                x = x._data
+            elif not isinstance(x, np.generic):  # (gradients from 0-d arithmetic go in as they are)
+                x = _input_array(x, inputs)
+            xs.append(x)
         try:
             ys = self.forward(*xs)
         except (ValueError, IndexError, TypeError) as e:

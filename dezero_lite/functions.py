@@ -18,7 +18,7 @@ from dezero_lite.core import Config, Constant, Function, Variable, as_array
 
 def _input(x: VariableLike) -> Variable:
     """A Variable as it is; an array or number as a Constant (it needs no gradient)."""
-    return x if isinstance(x, Variable) else Constant(as_array(x))
+    return x if isinstance(x, Variable) else core._constant(x, ())
 
 
 def _axis(name, axis):
@@ -76,7 +76,7 @@ def _unbroadcast(f, *gxs):
     loop then gives it the input's dtype: float32 + float64 gives a float32 gradient)."""
     return tuple(
         [
-            gx if gx is None or gx.shape == x.shape else sum_to(gx, x.shape)
+            gx if gx is None or gx.shape == x._data.shape else sum_to(gx, x._data.shape)
             for gx, x in zip(gxs, f.inputs)  # noqa: B905  (the backward loop checks the count)
         ]
     )

@@ -58,11 +58,13 @@ class Layer:
         yielded once, under its first name, so that it is updated and saved once.
         Layers kept in a plain list, tuple or dict attribute are found too, after the
         others, under names such as 'blocks/0/W'."""
-        for path, _, _, p in self._walk(prefix, set() if _seen is None else _seen):
-            yield path, p
+        found = self._walk(prefix, set() if _seen is None else _seen, [])
+        return iter([(path, p) for path, _, _, p in found])
 
-    def _walk(self, prefix, seen):
-        """(path, owning layer, attribute name, Parameter) for every parameter, once each."""
+    def _walk(self, prefix, seen, found):
+        """Append (path, owning layer, attribute name, Parameter) to found for every
+        parameter, once each, and return found. (A list, not a generator: an optimizer
+        walks the model twice a step, and nested generators cost several times more.)"""
         # A layer reached again (MLP keeps its layers in a list too) adds nothing.
         seen.add(id(self))
         for name in self._params:
@@ -70,33 +72,31 @@ class Layer:
             if id(obj) in seen:  # ids are safe: every layer and parameter here is alive
                 continue
             if isinstance(obj, Layer):
-                yield from obj._walk(prefix + name + "/", seen)
+                obj._walk(prefix + name + "/", seen, found)
             else:
                 seen.add(id(obj))
-                yield prefix + name, self, name, obj
+                found.append((prefix + name, self, name, obj))
         for name, group in self.__dict__.items():
-            if name == "_params":
+            if not isinstance(group, (list, tuple, dict)) or name == "_params":
                 continue
             if isinstance(group, dict):
                 items = [(str(k), v) for k, v in group.items()]
-            elif isinstance(group, (list, tuple)):
-                items = [(str(i), v) for i, v in enumerate(group)]
             else:
-                continue
+                items = [(str(i), v) for i, v in enumerate(group)]
             for key, obj in items:
                 if isinstance(obj, Layer) and id(obj) not in seen:
-                    yield from obj._walk(f"{prefix}{name}/{key}/", seen)
+                    obj._walk(f"{prefix}{name}/{key}/", seen, found)
                 elif isinstance(obj, Parameter) and id(obj) not in seen:
                     raise TypeError(
                         f"{type(self).__name__}.{name} holds a Parameter in a "
                         f"{type(group).__name__}; assign each Parameter to its own "
                         f"attribute so that it can be named, trained and saved"
                     )
+        return found
 
     def params(self) -> Iterator[Parameter]:
-        """Yield every Parameter of this layer and its sub-layers."""
-        for _, p in self.named_params():
-            yield p
+        """Every Parameter of this layer and its sub-layers, in the order of named_params."""
+        return iter([p for _, _, _, p in self._walk("", set(), [])])
 
     def named_layers(self) -> list[tuple[str, Layer]]:
         """The direct sub-layers as (name, Layer) pairs."""
@@ -163,7 +163,7 @@ class Layer:
         path = os.fspath(path)
         if not os.path.exists(path) and os.path.exists(path + ".npz"):
             path += ".npz"
-        owners = {k: (owner, attr, p) for k, owner, attr, p in self._walk("", set())}
+        owners = {k: (owner, attr, p) for k, owner, attr, p in self._walk("", set(), [])}
         with _WeightsFile(path) as npz:
             problems = []
             missing = [k for k in owners if k not in npz.headers]

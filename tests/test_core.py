@@ -71,10 +71,22 @@ def test_operators_with_arrays_and_scalars_on_either_side():
         "x.min()": (x.min(), 1.0),
         "x.dot(a)": (x.dot(a), 11.0),
         "x.matmul(a)": (x.matmul(a), 11.0),
+        "np.float64(2) * x": (np.float64(2) * x, [2, 4]),
+        "np.float32(1) - x": (np.float32(1) - x, [0, -1]),
+        "a[0] / x": (a[0] / x, [3, 1.5]),
     }
     for expr, (y, want) in cases.items():
         assert isinstance(y, Variable), expr
         assert np.allclose(y.data, want), expr
+
+
+def test_numpy_functions_and_lists_are_refused_not_turned_into_object_arrays():
+    x = Variable(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match="Variable"):
+        np.exp(x)  # F.exp(x) is meant, or np.exp(x.data)
+    for op in (F.mul, F.matmul):
+        with pytest.raises(TypeError, match=r"list.*np\.array"):
+            op(x, [1.0, 2.0])
 
 
 def test_methods_reshape_and_transpose_take_tuples_or_varargs():
