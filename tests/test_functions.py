@@ -387,6 +387,30 @@ def test_gradients_are_the_same_with_and_without_a_graph_of_them(name):
         np.testing.assert_allclose(a.data, b.data, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_0d_gradients_are_the_same_with_and_without_a_graph_of_them(dtype):
+    # On 0-d arrays NumPy arithmetic gives NumPy scalars, which a backward pass without a
+    # graph passes around as they are: every op that takes 0-d inputs must still agree.
+    compared = 0
+    for f, inputs, _, wrt in CASES.values():
+        xs = [np.asarray(np.ravel(x)[0]) for x in inputs]
+        xs = [dz.Variable(x.astype(dtype) if x.dtype.kind == "f" else x) for x in xs]
+        try:
+            y = f(*xs)
+        except (ValueError, TypeError, IndexError):
+            continue  # an op that needs axes or a shape
+        if not wrt or y.ndim != 0:
+            continue
+        targets = [xs[i] for i in wrt]
+        plain = dz.grad(y, targets, grad_outputs=np.asarray(0.7, y.dtype))
+        graphed = dz.grad(y, targets, grad_outputs=np.asarray(0.7, y.dtype), create_graph=True)
+        for a, b, x in zip(plain, graphed, targets, strict=True):
+            assert type(a.data) is np.ndarray and a.dtype == b.dtype == x.dtype
+            np.testing.assert_allclose(a.data, b.data, rtol=1e-6, equal_nan=True)
+        compared += 1
+    assert compared >= 50  # most ops take 0-d inputs
+
+
 @pytest.mark.parametrize("name", [n for n in CASES if CASES[n][3] and n != "pow(const array)"])
 def test_float32_in_float32_out(name):  # (a float64 constant array promotes, as in NumPy)
     f, inputs, _, wrt = CASES[name]
