@@ -63,8 +63,7 @@ class Layer:
 
     def _walk(self, prefix, seen, found):
         """Append (path, owning layer, attribute name, Parameter) to found for every
-        parameter, once each, and return found. (A list, not a generator: an optimizer
-        walks the model twice a step, and nested generators cost several times more.)"""
+        parameter, once each, and return found."""
         # A layer reached again (MLP keeps its layers in a list too) adds nothing.
         seen.add(id(self))
         for name in self._params:
@@ -77,12 +76,14 @@ class Layer:
                 seen.add(id(obj))
                 found.append((prefix + name, self, name, obj))
         for name, group in self.__dict__.items():
-            if not isinstance(group, (list, tuple, dict)) or name == "_params":
+            if name == "_params":
                 continue
             if isinstance(group, dict):
                 items = [(str(k), v) for k, v in group.items()]
-            else:
+            elif isinstance(group, (list, tuple)):
                 items = [(str(i), v) for i, v in enumerate(group)]
+            else:
+                continue
             for key, obj in items:
                 if isinstance(obj, Layer) and id(obj) not in seen:
                     obj._walk(f"{prefix}{name}/{key}/", seen, found)
