@@ -157,8 +157,9 @@ class Variable:
     """An ndarray with a gradient and a link to the Function that made it."""
 
     __slots__ = ("_data", "name", "grad", "creator", "generation", "__weakref__")
-    # ndarray * Variable goes to Variable.__rmul__: NumPy hands any binary operator to a type
-    # whose __array_ufunc__ is None, and finds that out faster than it compares priorities.
+    # ndarray * Variable goes to Variable.__rmul__: NumPy hands every binary operator to a
+    # type whose __array_ufunc__ is None. (Without the attribute, NumPy's lookup of it raised
+    # and discarded an AttributeError on each such product, a cost seen in every backward.)
     __array_ufunc__ = None
 
     def __init__(self, data: np.ndarray | None, name: str | None = None) -> None:
