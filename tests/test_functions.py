@@ -390,7 +390,8 @@ def test_gradients_are_the_same_with_and_without_a_graph_of_them(name):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_0d_gradients_are_the_same_with_and_without_a_graph_of_them(dtype):
     # On 0-d arrays NumPy arithmetic gives NumPy scalars, which a backward pass without a
-    # graph passes around as they are: every op that takes 0-d inputs must still agree.
+    # graph passes around as they are, and the ops it calls get 0-d inputs as NumPy scalars
+    # too: every op that takes 0-d inputs must still agree.
     compared = 0
     for f, inputs, _, wrt in CASES.values():
         xs = [np.asarray(np.ravel(x)[0]) for x in inputs]
