@@ -682,7 +682,7 @@ def linear(x: VariableLike, W: VariableLike, b: VariableLike | None = None) -> V
     y = matmul(x, W)
     if b is None:
         return y
-    # (b.shape, not np.shape(b), which goes through NumPy's function dispatch: 5% of a
+    # (b.shape, not np.shape(b), which goes through NumPy's function dispatch: 4% of a
     # batch-1 MLP forward)
     b = _input(b)
     if b.shape != y.shape[-1:] and not _broadcasts_to(b.shape, y.shape):
