@@ -622,14 +622,13 @@ class Function:
     def _forward_arrays(self, inputs):
         """The call from an op's backward in a pass that builds no graph (see _backprop):
         forward on plain arrays, nothing recorded, arrays out (a list if several)."""
+        # 0-d values go in as NumPy scalars, which gradients from 0-d arithmetic are already:
+        # NumPy multiplies two scalars in a fifth of the instructions of a scalar times a 0-d array
         xs = []
         for x in inputs:
             if isinstance(x, Variable):
-                # a 0-d array goes in as a NumPy scalar, as gradients from 0-d arithmetic
-                # do: a product of two scalars costs NumPy a fifth of the instructions of
-                # a scalar times a 0-d array
                 x = x._data if x._data.ndim else x._data[()]
-            elif not isinstance(x, np.generic):  # (gradients from 0-d arithmetic go in as they are)
+            elif not isinstance(x, np.generic):
                 x = _input_array(x, inputs)
             xs.append(x)
         try:
