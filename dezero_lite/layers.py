@@ -66,8 +66,9 @@ class Layer:
         parameter, once each, and return found."""
         # A layer reached again (MLP keeps its layers in a list too) adds nothing.
         seen.add(id(self))
+        attrs = self.__dict__
         for name in self._params:
-            obj = self.__dict__[name]
+            obj = attrs[name]
             if id(obj) in seen:  # ids are safe: every layer and parameter here is alive
                 continue
             if isinstance(obj, Layer):
@@ -75,16 +76,10 @@ class Layer:
             else:
                 seen.add(id(obj))
                 found.append((prefix + name, self, name, obj))
-        for name, group in self.__dict__.items():
-            if name == "_params":
+        for name, group in attrs.items():
+            if name == "_params" or not isinstance(group, (dict, list, tuple)):
                 continue
-            if isinstance(group, dict):
-                items = [(str(k), v) for k, v in group.items()]
-            elif isinstance(group, (list, tuple)):
-                items = [(str(i), v) for i, v in enumerate(group)]
-            else:
-                continue
-            for key, obj in items:
+            for key, obj in group.items() if isinstance(group, dict) else enumerate(group):
                 if isinstance(obj, Layer) and id(obj) not in seen:
                     obj._walk(f"{prefix}{name}/{key}/", seen, found)
                 elif isinstance(obj, Parameter) and id(obj) not in seen:

@@ -21,6 +21,8 @@ def sum_to(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """Sum the array x down to shape, undoing a broadcast to x.shape."""
     shape = tuple(shape)
     lead = x.ndim - len(shape)
+    if lead >= 0 and x.shape[lead:] == shape:  # only leading axes to sum away (a bias's, say)
+        return x.sum(axis=tuple(range(lead))) if lead else x
     if lead < 0 or any(s not in (1, xs) for s, xs in zip(shape, x.shape[lead:], strict=True)):
         raise ValueError(
             f"sum_to: shape {x.shape} cannot be summed to {shape}: the target must be "

@@ -126,9 +126,13 @@ else:
 plain, normed = runs["plain"], runs["batch norm"]
 assert abs(plain[1][-1] - math.log(3)) < 0.02  # stuck at chance: measured 1.106
 assert plain[3] < 0.4  # one class in three
-assert normed[1][-1] < 0.5 * plain[1][-1]  # measured 0.360 (0.36 to 0.48 for seeds 0 to 2)
-assert normed[3] > 0.7  # measured 0.877 (0.88 to 0.95 for seeds 0 to 2)
+# SGD with lr 1 still bounces in the last epochs, so where it stops moves with the last bits
+# of rounding: for seed 0, NumPy 1.26 and 2.x give losses of 0.36 to 0.39 and accuracies of
+# 0.75 to 0.85 (over seeds 0 to 5, losses of 0.25 to 0.57 and accuracies of 0.56 to 0.95)
+assert normed[1][-1] < 0.5 * plain[1][-1]
+assert normed[3] > 0.6  # chance is 0.333
 assert normed[2] > 10 * plain[2]  # the gradient reaches the first layer
-assert np.allclose(alone, in_batch) and alone_training is None
+# (to float32 rounding: BLAS may multiply one row and a batch of rows by different kernels)
+assert np.allclose(alone, in_batch, rtol=1e-4, atol=1e-6) and alone_training is None
 if png is not None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

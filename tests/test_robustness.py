@@ -576,8 +576,13 @@ def test_shapes_given_as_numpy_integers_work_and_floats_are_named(f, shape):
     y = f(x, shape)
     F.sum(y * y).backward()
     assert x.grad.shape == x.shape and all(type(n) is int for n in y.shape)
-    with pytest.raises(TypeError, match=f"{f.__name__}: a shape must be an int or a tuple of ints"):
-        f(x, (2.0, 3))
+    if isinstance(shape, tuple):  # any iterable of ints will do, even one read only once
+        assert f(x, iter(shape)).shape == y.shape
+    for bad in [(2.0, 3), (True, 3), (np.True_, 3), "23", None, np.ones((1, 2), int)]:
+        with pytest.raises(
+            TypeError, match=f"{f.__name__}: a shape must be an int or a tuple of ints"
+        ):
+            f(x, bad)
 
 
 def test_expand_dims_names_a_bad_axis():
