@@ -803,8 +803,8 @@ class SoftmaxCrossEntropy(Function):
             raise ValueError(f"softmax_cross_entropy takes scores of shape (N, C), got {x.shape}")
         _floating("softmax_cross_entropy", x)
         t = _labels(t, len(x), x.shape[1])
-        self.log_p = x - utils.logsumexp(x, axis=1)  # kept for backward
-        return -self.log_p[np.arange(len(x)), t].sum() / np.asarray(len(x), x.dtype)
+        self._log_p = x - utils.logsumexp(x, axis=1)  # kept for backward
+        return -self._log_p[np.arange(len(x)), t].sum() / np.asarray(len(x), x.dtype)
 
     def backward(self, gy):
         x, t = self.inputs
@@ -813,7 +813,7 @@ class SoftmaxCrossEntropy(Function):
         # A backward that builds a graph needs the probabilities as a function of x; one on
         # plain arrays reuses the forward pass's (computing softmax again was 6% of the
         # instructions of a small MLP's training step)
-        p = softmax(x) if isinstance(gy, Variable) else np.exp(self.log_p)
+        p = softmax(x) if isinstance(gy, Variable) else np.exp(self._log_p)
         return (p - onehot) * (gy / n), None
 
 

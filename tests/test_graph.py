@@ -822,6 +822,10 @@ def test_function_boxes_show_constant_arguments_and_inputs():
         a["label"] for n, a in nodes.items() if n.startswith("v") and "(constant)" in a["label"]
     ]
     assert leaves == []
+    # what a Function keeps for its backward (softmax cross-entropy's log-probabilities) is no argument
+    loss = F.softmax_cross_entropy(dz.Variable(np.array([[1.0, 2.0]])), np.array([1]))
+    labels = [a["label"] for a in parse_dot(get_dot_graph(loss))[0].values()]
+    assert "SoftmaxCrossEntropy\nx1 = [1] (constant)" in labels, labels
 
 
 def test_colour_by_gradient_size_with_a_legend():
