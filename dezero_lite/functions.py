@@ -22,28 +22,36 @@ def _input(x: VariableLike) -> Variable:
     return x if isinstance(x, Variable) else core._constant(x, ())
 
 
+_BOOLS = frozenset([bool, np.bool_])
+
+
+def _plain_ints(parts):
+    """A tuple of ints and NumPy integers as plain ints; TypeError for anything else."""
+    # operator.index takes ints and NumPy integers and refuses floats and arrays;
+    # bools it would take (NumPy 1.x's with a warning), so they are refused first
+    if not _BOOLS.isdisjoint(map(type, parts)):
+        raise TypeError
+    return tuple(map(operator.index, parts))
+
+
 def _axis(name, axis):
     """An axis argument as NumPy takes it, with NumPy integers made plain ints (backward needs them)."""
     if axis is None:
         return None
-    parts = axis if isinstance(axis, (tuple, list)) else (axis,)
-    if any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in parts):
-        raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
-    return tuple(int(a) for a in parts) if isinstance(axis, (tuple, list)) else int(axis)
-
-
-_BOOLS = frozenset([bool, np.bool_])
+    several = isinstance(axis, (tuple, list))
+    try:
+        parts = _plain_ints(tuple(axis) if several else (axis,))
+    except TypeError:
+        raise TypeError(
+            f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}"
+        ) from None
+    return parts if several else parts[0]
 
 
 def _shape(name, shape):
     """A shape argument as a tuple of plain ints (an int, NumPy integers and lists are fine)."""
     try:
-        parts = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-        # operator.index takes ints and NumPy integers and refuses floats and arrays;
-        # bools it would take (NumPy 1.x's with a warning), so they are refused first
-        if not _BOOLS.isdisjoint(map(type, parts)):
-            raise TypeError
-        return tuple(map(operator.index, parts))
+        return _plain_ints((shape,) if isinstance(shape, (int, np.integer)) else tuple(shape))
     except TypeError:
         raise TypeError(
             f"{name}: a shape must be an int or a tuple of ints, got {shape!r}"

@@ -585,6 +585,15 @@ def test_shapes_given_as_numpy_integers_work_and_floats_are_named(f, shape):
             f(x, bad)
 
 
+def test_axes_given_as_numpy_integers_work_and_others_are_named():
+    x = Variable(np.ones((2, 3)))
+    assert F.sum(x, axis=np.int64(1)).shape == (2,)
+    assert F.sum(x, axis=[np.int32(0), 1]).shape == ()
+    for bad in [True, np.True_, 1.0, "1", (0, 1.5)]:
+        with pytest.raises(TypeError, match="sum: axis must be None, an int or a tuple of ints"):
+            F.sum(x, axis=bad)
+
+
 def test_expand_dims_names_a_bad_axis():
     x = Variable(np.ones((2, 3)))
     assert F.expand_dims(x, np.int64(-1)).shape == (2, 3, 1)
